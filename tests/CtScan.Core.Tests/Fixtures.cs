@@ -7,8 +7,8 @@ internal static class Fixtures
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "CtFunctions.sln")))
-                return Path.Combine(dir.FullName, "tests", "fixtures");
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "CtFunctions.sln")))
+                return System.IO.Path.Combine(dir.FullName, "tests", "fixtures");
         }
         throw new DirectoryNotFoundException($"no CtFunctions.sln above {AppContext.BaseDirectory}");
     });
