@@ -1,1 +1,12 @@
-return 0;
+using System.CommandLine;
+using CtScan.Cli.Commands;
+
+var root = new RootCommand("ctscan: CT scan classification, every step by hand (read, preprocess, look, benchmark).")
+{
+    InfoCommand.Create(),
+    PreprocessCommand.Create(),
+    MontageCommand.Create(),
+    PhantomsCommand.Create(),
+    BenchCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.IO.Compression;
+using CtScan.Nifti;
+using CtScan.Phantoms;
+using CtScan.Preprocessing;
+
+namespace CtScan.Cli.Commands;
+
+/// <summary>
+/// <c>ctscan bench</c>: times the seed preprocessing of an int16 scan (default 512 × 512 × 64) from .nii and .nii.gz,
+/// next to gzip decoding the same file alone, and reports managed allocation per scan.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var shape = new Option<int[]>("--shape")
+        {
+            Description = "Scan size W H D (default 512 512 64)",
+            Arity = new ArgumentArity(3, 3),
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var iterations = new Option<int>("--iterations") { Description = "Timed runs per case (after one warm-up)", DefaultValueFactory = _ => 15 };
+        var allCores = new Option<bool>("--all-cores") { Description = "Do not pin the process to one core" };
+        var command = new Command("bench", "Benchmark preprocessing of an int16 scan (.nii and .nii.gz) on one core") { shape, iterations, allCores };
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(ct =>
+        {
+            var size = parse.GetValue(shape) is { Length: 3 } s ? new VolumeShape(s[0], s[1], s[2]) : new VolumeShape(512, 512, 64);
+            int runs = Math.Max(1, parse.GetValue(iterations));
+            if (!parse.GetValue(allCores) && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows()))
+                Process.GetCurrentProcess().ProcessorAffinity = 1; // one core, as the target is stated
+            Run(size, runs, ct);
+            return Task.CompletedTask;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static void Run(VolumeShape size, int runs, CancellationToken ct)
+    {
+        var folder = Directory.CreateTempSubdirectory("ctscan-bench-");
+        try
+        {
+            var nii = Path.Combine(folder.FullName, "scan.nii");
+            var niiGz = nii + ".gz";
+            var options = new ChestPhantomOptions { Shape = size, Seed = 1, Label = PhantomLabel.Abnormal };
+            ChestPhantomFile.Write(nii, options, ct);
+            ChestPhantomFile.Write(niiGz, options, ct);
+            long rawBytes = size.VoxelCount * sizeof(short);
+            Console.WriteLine($"scan: {size} int16 ({rawBytes / 1048576.0:F1} MiB raw; .nii.gz {new FileInfo(niiGz).Length / 1048576.0:F1} MiB), " +
+                              $"target {VolumeShape.SeedTarget}, {runs} runs, {Environment.ProcessorCount} cores visible, " +
+                              $"{(Process.GetCurrentProcess().ProcessorAffinity == 1 ? "pinned to one core" : "all cores")}");
+
+            var preprocessor = new ScanPreprocessor();
+            var plain = Measure(runs, () => Preprocess(preprocessor, nii, ct));
+            var gunzip = Measure(runs, () => Gunzip(niiGz));
+            var gz = Measure(runs, () => Preprocess(preprocessor, niiGz, ct));
+
+            Console.WriteLine($"{"case",-28} {"median ms",10} {"min ms",8} {"alloc MiB",10} {"alloc/raw",10}");
+            Print("preprocess .nii", plain, rawBytes);
+            Print("gunzip .nii.gz alone", gunzip, rawBytes);
+            Print("preprocess .nii.gz", gz, rawBytes);
+            Console.WriteLine($"targets: .nii median ≤ 60 ms → {(plain.MedianMs <= 60 ? "met" : "NOT met")}; " +
+                              $".nii.gz / gunzip = {gz.MedianMs / gunzip.MedianMs:F2} (≤ 1.3 → {(gz.MedianMs <= 1.3 * gunzip.MedianMs ? "met" : "NOT met")}); " +
+                              $"allocation ≤ 3 × raw → {(plain.AllocatedBytes <= 3 * rawBytes && gz.AllocatedBytes <= 3 * rawBytes ? "met" : "NOT met")}");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private static void Preprocess(ScanPreprocessor preprocessor, string path, CancellationToken ct)
+    {
+        using var image = NiftiImage.Open(path);
+        preprocessor.Process(image.OpenVolume(), ct);
+    }
+
+    private static void Gunzip(string path)
+    {
+        using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+        var buffer = new byte[1 << 20];
+        while (gzip.Read(buffer) > 0) { }
+    }
+
+    private readonly record struct Measurement(double MedianMs, double MinMs, long AllocatedBytes);
+
+    private static Measurement Measure(int runs, Action action)
+    {
+        action(); // warm-up: JIT, page cache
+        var times = new double[runs];
+        long allocated = long.MaxValue;
+        for (int r = 0; r < runs; r++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            var clock = Stopwatch.StartNew();
+            action();
+            times[r] = clock.Elapsed.TotalMilliseconds;
+            allocated = Math.Min(allocated, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+        Array.Sort(times);
+        return new Measurement(times[runs / 2], times[0], allocated);
+    }
+
+    private static void Print(string name, Measurement m, long rawBytes) =>
+        Console.WriteLine($"{name,-28} {m.MedianMs,10:F1} {m.MinMs,8:F1} {m.AllocatedBytes / 1048576.0,10:F1} {m.AllocatedBytes / (double)rawBytes,10:F2}");
+}

@@ -1,0 +1,90 @@
+using System.CommandLine;
+using System.Diagnostics;
+using CtScan.Nifti;
+using CtScan.Preprocessing;
+using CtScan.Tensors;
+
+namespace CtScan.Cli.Commands;
+
+/// <summary><c>ctscan preprocess IN OUT.npy</c>: the seed's process_scan, written as the .npy tensor cache format.</summary>
+internal static class PreprocessCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<FileInfo>("in") { Description = "A NIfTI scan: .nii, .nii.gz, .hdr/.img" };
+        var output = new Argument<FileInfo>("out") { Description = "Where to write the float32 tensor (.npy)" };
+        var options = new ScanOptions();
+        var command = new Command("preprocess", "HU window, rotate 90°, zoom to the target shape, exactly as the seed; write .npy") { input, output };
+        options.AddTo(command);
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async ct =>
+        {
+            var clock = Stopwatch.StartNew();
+            var scan = options.Preprocess(parse, parse.GetRequiredValue(input).FullName, ct);
+            var elapsed = clock.Elapsed;
+            var path = parse.GetRequiredValue(output).FullName;
+            await using (var file = File.Create(path))
+                await NpyFile.WriteAsync(file, scan.Tensor, ct);
+            Console.WriteLine(Summary(path, scan, elapsed));
+        }, cancellationToken));
+        return command;
+    }
+
+    internal static string Summary(string path, PreprocessedScan scan, TimeSpan elapsed)
+    {
+        var data = scan.Tensor.Data;
+        double sum = 0;
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        foreach (var v in data)
+        {
+            sum += v;
+            min = Math.Min(min, v);
+            max = Math.Max(max, v);
+        }
+        var nonFinite = scan.NonFinite;
+        var warning = nonFinite.Total > 0
+            ? $"\nwarning: {nonFinite.NaN} NaN voxels (set to the window minimum), {nonFinite.PositiveInfinity} +inf and {nonFinite.NegativeInfinity} -inf voxels (clipped)"
+            : "";
+        return $"{path}: {scan.SourceShape} → {string.Join("×", scan.Tensor.Shape)} float32, min {min:G6} max {max:G6} mean {sum / data.Length:G8}, {elapsed.TotalMilliseconds:F1} ms{warning}";
+    }
+}
+
+/// <summary>The preprocessing options several verbs share: target shape, HU window, volume index.</summary>
+internal sealed class ScanOptions
+{
+    private readonly Option<int[]> _target = new("--target")
+    {
+        Description = "Target shape W H D (default: the seed's 128 128 64)",
+        Arity = new ArgumentArity(3, 3),
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    private readonly Option<double> _huMin = new("--hu-min") { Description = "HU window minimum", DefaultValueFactory = _ => HuWindow.SeedMinimumHu };
+    private readonly Option<double> _huMax = new("--hu-max") { Description = "HU window maximum", DefaultValueFactory = _ => HuWindow.SeedMaximumHu };
+    private readonly Option<int?> _volume = new("--volume") { Description = "Volume index of a 4-D file (0-based)" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_target);
+        command.Options.Add(_huMin);
+        command.Options.Add(_huMax);
+        command.Options.Add(_volume);
+    }
+
+    public PreprocessingOptions Options(ParseResult parse)
+    {
+        var target = parse.GetValue(_target);
+        return new PreprocessingOptions
+        {
+            WindowMinimumHu = parse.GetValue(_huMin),
+            WindowMaximumHu = parse.GetValue(_huMax),
+            TargetShape = target is { Length: 3 } ? new VolumeShape(target[0], target[1], target[2]) : VolumeShape.SeedTarget,
+        }.Validated();
+    }
+
+    public PreprocessedScan Preprocess(ParseResult parse, string path, CancellationToken cancellationToken)
+    {
+        var preprocessor = new ScanPreprocessor(Options(parse));
+        using var image = NiftiImage.Open(path);
+        return preprocessor.Process(image.OpenVolume(parse.GetValue(_volume)), cancellationToken);
+    }
+}
