@@ -26,15 +26,15 @@ public sealed class LinearZoom
         TransformGuard.CheckLength(destination.Length, TargetShape, nameof(destination));
         TransformGuard.CheckNoOverlap(source, destination);
         CachedAxes axes = AxesFor(sourceShape);
-        Resample(source, sourceShape.Height, sourceShape.Depth, axes.Axis0, axes.Axis1, axes.Axis2, destination);
+        Resample(source, sourceShape.Height * sourceShape.Depth, sourceShape.Depth, 1, axes.Axis0, axes.Axis1, axes.Axis2, destination);
     }
 
     /// <summary>
-    /// The 8-tap sum Σ ((v·w0)·w1)·w2 over the corners, axis-0 tap outermost, starting from 0.0 as scipy does;
-    /// <paramref name="source"/> is C order with extents (·, <paramref name="extent1"/>, <paramref name="extent2"/>)
-    /// and the axes' taps index into it.
+    /// The 8-tap sum Σ ((v·w0)·w1)·w2 over the corners, axis-0 tap outermost, starting from 0.0 as scipy does.
+    /// The axes' taps index <paramref name="source"/> through the given strides (C order: extent1·extent2,
+    /// extent2, 1); <paramref name="destination"/> is C order over the axes' output lengths.
     /// </summary>
-    internal static void Resample(ReadOnlySpan<float> source, int extent1, int extent2,
+    internal static void Resample(ReadOnlySpan<float> source, int stride0, int stride1, int stride2,
         LinearZoomAxis axis0, LinearZoomAxis axis1, LinearZoomAxis axis2, Span<float> destination)
     {
         int m1 = axis1.OutputLength, m2 = axis2.OutputLength;
@@ -43,30 +43,27 @@ public sealed class LinearZoom
         int d = 0;
         for (int p0 = 0; p0 < axis0.OutputLength; p0++)
         {
-            int rowLo = axis0.Lower[p0] * extent1, rowHi = axis0.Upper[p0] * extent1;
+            int rowLo = axis0.Lower[p0] * stride0, rowHi = axis0.Upper[p0] * stride0;
             double wl0 = axis0.LowerWeights[p0], wh0 = axis0.UpperWeights[p0];
             for (int p1 = 0; p1 < m1; p1++)
             {
-                int colLo = axis1.Lower[p1], colHi = axis1.Upper[p1];
+                int colLo = axis1.Lower[p1] * stride1, colHi = axis1.Upper[p1] * stride1;
                 double wl1 = axis1.LowerWeights[p1], wh1 = axis1.UpperWeights[p1];
-                ReadOnlySpan<float> v00 = source.Slice((rowLo + colLo) * extent2, extent2);
-                ReadOnlySpan<float> v01 = source.Slice((rowLo + colHi) * extent2, extent2);
-                ReadOnlySpan<float> v10 = source.Slice((rowHi + colLo) * extent2, extent2);
-                ReadOnlySpan<float> v11 = source.Slice((rowHi + colHi) * extent2, extent2);
+                int b00 = rowLo + colLo, b01 = rowLo + colHi, b10 = rowHi + colLo, b11 = rowHi + colHi;
                 Span<float> target = destination.Slice(d, m2);
                 for (int p2 = 0; p2 < m2; p2++)
                 {
-                    int l = lo2[p2], h = hi2[p2];
+                    int l = lo2[p2] * stride2, h = hi2[p2] * stride2;
                     double w2l = wl2[p2], w2h = wh2[p2];
                     double sum = 0.0;
-                    sum += (v00[l] * wl0) * wl1 * w2l;
-                    sum += (v00[h] * wl0) * wl1 * w2h;
-                    sum += (v01[l] * wl0) * wh1 * w2l;
-                    sum += (v01[h] * wl0) * wh1 * w2h;
-                    sum += (v10[l] * wh0) * wl1 * w2l;
-                    sum += (v10[h] * wh0) * wl1 * w2h;
-                    sum += (v11[l] * wh0) * wh1 * w2l;
-                    sum += (v11[h] * wh0) * wh1 * w2h;
+                    sum += (source[b00 + l] * wl0) * wl1 * w2l;
+                    sum += (source[b00 + h] * wl0) * wl1 * w2h;
+                    sum += (source[b01 + l] * wl0) * wh1 * w2l;
+                    sum += (source[b01 + h] * wl0) * wh1 * w2h;
+                    sum += (source[b10 + l] * wh0) * wl1 * w2l;
+                    sum += (source[b10 + h] * wh0) * wl1 * w2h;
+                    sum += (source[b11 + l] * wh0) * wh1 * w2l;
+                    sum += (source[b11 + h] * wh0) * wh1 * w2h;
                     target[p2] = (float)sum;
                 }
                 d += m2;
