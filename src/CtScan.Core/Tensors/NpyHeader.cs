@@ -9,7 +9,7 @@ namespace CtScan.Tensors;
 /// </summary>
 internal static class NpyHeader
 {
-    public static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    public static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     /// <summary>Magic, two version bytes and the header length (uint16 in version 1.0).</summary>
     public const int PrefixLengthV1 = 10;
