@@ -8,5 +8,6 @@ var root = new RootCommand("ctscan: CT scan classification, every step by hand (
     MontageCommand.Create(),
     PhantomsCommand.Create(),
     BenchCommand.Create(),
+    DemoCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

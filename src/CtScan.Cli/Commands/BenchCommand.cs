@@ -28,15 +28,16 @@ internal static class BenchCommand
         {
             var size = parse.GetValue(shape) is { Length: 3 } s ? new VolumeShape(s[0], s[1], s[2]) : new VolumeShape(512, 512, 64);
             int runs = Math.Max(1, parse.GetValue(iterations));
-            if (!parse.GetValue(allCores) && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows()))
+            bool pinned = !parse.GetValue(allCores) && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows());
+            if (pinned && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows()))
                 Process.GetCurrentProcess().ProcessorAffinity = 1; // one core, as the target is stated
-            Run(size, runs, ct);
+            Run(size, runs, pinned, ct);
             return Task.CompletedTask;
         }, cancellationToken));
         return command;
     }
 
-    private static void Run(VolumeShape size, int runs, CancellationToken ct)
+    private static void Run(VolumeShape size, int runs, bool pinned, CancellationToken ct)
     {
         var folder = Directory.CreateTempSubdirectory("ctscan-bench-");
         try
@@ -49,7 +50,7 @@ internal static class BenchCommand
             long rawBytes = size.VoxelCount * sizeof(short);
             Console.WriteLine($"scan: {size} int16 ({rawBytes / 1048576.0:F1} MiB raw; .nii.gz {new FileInfo(niiGz).Length / 1048576.0:F1} MiB), " +
                               $"target {VolumeShape.SeedTarget}, {runs} runs, {Environment.ProcessorCount} cores visible, " +
-                              $"{(Process.GetCurrentProcess().ProcessorAffinity == 1 ? "pinned to one core" : "all cores")}");
+                              $"{(pinned ? "pinned to one core" : "all cores")}");
 
             var preprocessor = new ScanPreprocessor();
             var plain = Measure(runs, () => Preprocess(preprocessor, nii, ct));
