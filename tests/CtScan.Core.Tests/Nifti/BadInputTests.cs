@@ -303,6 +303,39 @@ public class BadInputTests
     }
 
     [Fact]
+    public void ComputeStatistics_ExtremesInVectorBodyAndTail_AreFound()
+    {
+        var stream = new MemoryStream();
+        double[] data = [3, 7, double.NaN, -1, 2, 2, 2, 2, 9.5, -4.25, double.NaN]; // 11: not a multiple of any vector width
+        NiftiWriter.WriteSingle<double>(stream, data, new NiftiWriteOptions { Shape = [11] });
+        stream.Position = 0;
+        using var image = NiftiImage.Read(stream, Name);
+        var stats = image.ComputeStatistics();
+        Assert.Equal((-4.25, 9.5, 2L, 0L), (stats.Min, stats.Max, stats.NaNCount, stats.InfinityCount));
+        Assert.Equal(3 + 7 - 1 + 8 + 9.5 - 4.25, stats.Sum);
+        Assert.Equal(stats.Sum / 9, stats.Mean);
+    }
+
+    [Fact]
+    public void Open_PairHeaderWithoutImage_ThrowsNamingTheMissingFile()
+    {
+        var dir = Directory.CreateTempSubdirectory("nifti-pair-").FullName;
+        try
+        {
+            var hdr = Path.Combine(dir, "lonely.hdr");
+            NiftiWriter.Write<short>(hdr, [1, 2], new NiftiWriteOptions { Shape = [2] });
+            File.Delete(Path.Combine(dir, "lonely.img"));
+            var e = Assert.Throws<NiftiFormatException>(() => NiftiImage.Open(hdr));
+            Assert.Contains("lonely.hdr", e.Message);
+            Assert.Contains("no image file", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Diagnose_SoftProblems_AreReportedNotThrown()
     {
         var bytes = ValidFile();
