@@ -16,10 +16,23 @@ internal abstract class ForwardOnlyStream : Stream
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
-/// <summary>Replays a few already-read bytes (the sniffed gzip magic) before the rest of a stream.</summary>
+/// <summary>Replays a few already-read bytes (the sniffed gzip magic) before the rest of a stream. Once they are
+/// replayed it seeks like the inner stream, so skipping to a later volume of an uncompressed file is a seek.</summary>
 internal sealed class PrefixedStream(byte[] prefix, Stream inner, bool leaveOpen) : ForwardOnlyStream
 {
     private int _prefixPosition;
+
+    public override bool CanSeek => _prefixPosition == prefix.Length && inner.CanSeek;
+    public override long Length => CanSeek ? inner.Length : throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => CanSeek ? inner.Position : throw new NotSupportedException();
+        set => Seek(value, SeekOrigin.Begin);
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) =>
+        CanSeek ? inner.Seek(offset, origin) : throw new NotSupportedException();
 
     public override int Read(Span<byte> buffer)
     {

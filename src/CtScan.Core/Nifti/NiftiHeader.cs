@@ -66,10 +66,10 @@ public sealed class NiftiHeader
     public bool IsLittleEndian { get; }
 
     /// <summary>All 8 <c>dim</c> entries; dim[0] is the number of dimensions.</summary>
-    public IReadOnlyList<long> Dim => _dim;
+    public IReadOnlyList<long> Dim => Array.AsReadOnly(_dim);
 
     /// <summary>dim[1..dim[0]], or empty when dim[0] is out of 1..7.</summary>
-    public IReadOnlyList<long> DataShape => Rank is >= 1 and <= NiftiLayout.MaxDims ? _dim[1..(Rank + 1)] : [];
+    public IReadOnlyList<long> DataShape => Rank is >= 1 and <= NiftiLayout.MaxDims ? Array.AsReadOnly(_dim[1..(Rank + 1)]) : [];
 
     /// <summary>dim[0].</summary>
     public int Rank => (int)Math.Clamp(_dim[0], int.MinValue, int.MaxValue);
@@ -78,7 +78,7 @@ public sealed class NiftiHeader
     public int BitPix { get; }
 
     /// <summary>All 8 <c>pixdim</c> entries; pixdim[0] is qfac, pixdim[1..3] the voxel size.</summary>
-    public IReadOnlyList<double> PixDim => _pixDim;
+    public IReadOnlyList<double> PixDim => Array.AsReadOnly(_pixDim);
 
     /// <summary>Offset of the voxel data in the data file, as stored (a float in NIfTI-1).</summary>
     public double VoxOffset { get; }
@@ -95,9 +95,9 @@ public sealed class NiftiHeader
     public double QoffsetX { get; }
     public double QoffsetY { get; }
     public double QoffsetZ { get; }
-    public IReadOnlyList<double> SrowX => _srowX;
-    public IReadOnlyList<double> SrowY => _srowY;
-    public IReadOnlyList<double> SrowZ => _srowZ;
+    public IReadOnlyList<double> SrowX => Array.AsReadOnly(_srowX);
+    public IReadOnlyList<double> SrowY => Array.AsReadOnly(_srowY);
+    public IReadOnlyList<double> SrowZ => Array.AsReadOnly(_srowZ);
     public string Descrip { get; }
     public int IntentCode { get; }
     public int XyztUnits { get; }

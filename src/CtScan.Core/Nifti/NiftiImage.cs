@@ -72,7 +72,10 @@ public sealed class NiftiImage : IDisposable
     public static NiftiImage Open(string path, NiftiReadOptions? options = null)
     {
         options ??= NiftiReadOptions.Default;
-        var headerPath = FindPartner(path, ImageSuffixes, HeaderSuffixes) ?? path;
+        var headerPath = !HasSuffix(path, ImageSuffixes) ? path
+            : FindPartner(path, ImageSuffixes, HeaderSuffixes)
+              ?? throw new NiftiFormatException(path, "file",
+                  $"{path} is the image of a .hdr/.img pair, but no header file ({string.Join(" or ", HeaderSuffixes)}) was found beside it");
         var header = ReadHeaderAndExtensions(OpenFile(headerPath), headerPath, options, leaveOpen: false,
             out var extensions, out var headerStream);
         if (!header.IsPairFormat)
@@ -84,7 +87,7 @@ public sealed class NiftiImage : IDisposable
         }
         headerStream.Dispose();
         var imagePath = FindPartner(headerPath, HeaderSuffixes, ImageSuffixes)
-            ?? throw new NiftiFormatException(headerPath, "magic",
+            ?? throw new NiftiFormatException(headerPath, "file",
                 $"magic '{header.Magic}' marks a .hdr/.img pair, but no image file ({string.Join(" or ", ImageSuffixes)}) " +
                 "was found beside it");
         return new NiftiImage(header, headerPath, extensions, OpenAtData(imagePath, header.DataOffset),
@@ -244,8 +247,11 @@ public sealed class NiftiImage : IDisposable
         }
     }
 
+    private static bool HasSuffix(string path, string[] suffixes) =>
+        suffixes.Any(suffix => path.EndsWith(suffix, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>For a path ending in one of <paramref name="from"/>, the existing file with the matching suffix of
-    /// <paramref name="to"/> (same compression first); null when the path is not of that kind.</summary>
+    /// <paramref name="to"/> (same compression first); null when there is none.</summary>
     private static string? FindPartner(string path, string[] from, string[] to)
     {
         for (var i = from.Length - 1; i >= 0; i--) // longest suffix (".hdr.gz") first
@@ -259,7 +265,7 @@ public sealed class NiftiImage : IDisposable
                 var candidate = stem + (sameCase ? suffix.ToUpperInvariant() : suffix);
                 if (File.Exists(candidate)) return candidate;
             }
-            return stem + to[i];
+            return null;
         }
         return null;
     }

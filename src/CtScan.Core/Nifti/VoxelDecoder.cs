@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
@@ -35,7 +37,7 @@ internal readonly struct VoxelDecoder
         {
             case NiftiDataType.UInt8: Widen<byte>(raw, destination); break;
             case NiftiDataType.Int8: Widen<sbyte>(raw, destination); break;
-            case NiftiDataType.Int16: Widen<short>(Swapped<short>(raw), destination); break;
+            case NiftiDataType.Int16: WidenInt16(Swapped<short>(raw), destination); break;
             case NiftiDataType.UInt16: Widen<ushort>(Swapped<ushort>(raw), destination); break;
             case NiftiDataType.Int32: Widen<int>(Swapped<int>(raw), destination); break;
             case NiftiDataType.UInt32: Widen<uint>(Swapped<uint>(raw), destination); break;
@@ -77,6 +79,25 @@ internal readonly struct VoxelDecoder
         ref var d = ref MemoryMarshal.GetReference(destination);
         for (var i = 0; i < values.Length; i++)
             Unsafe.Add(ref d, i) = double.CreateTruncating(values[i]);
+    }
+
+    /// <summary>int16 → double, the common CT case: 8 at a time with AVX2 (vpmovsxwd, vcvtdq2pd), else scalar.</summary>
+    private static void WidenInt16(ReadOnlySpan<byte> raw, Span<double> destination)
+    {
+        var values = MemoryMarshal.Cast<byte, short>(raw);
+        var i = 0;
+        if (Avx2.IsSupported)
+        {
+            ref var source = ref MemoryMarshal.GetReference(values);
+            ref var target = ref MemoryMarshal.GetReference(destination);
+            for (; i <= values.Length - Vector128<short>.Count; i += Vector128<short>.Count)
+            {
+                var ints = Avx2.ConvertToVector256Int32(Vector128.LoadUnsafe(ref source, (nuint)i));
+                Avx.ConvertToVector256Double(ints.GetLower()).StoreUnsafe(ref target, (nuint)i);
+                Avx.ConvertToVector256Double(ints.GetUpper()).StoreUnsafe(ref target, (nuint)(i + 4));
+            }
+        }
+        for (; i < values.Length; i++) destination[i] = values[i];
     }
 
     /// <summary>value = value × slope + intercept as two roundings (multiply, then add), like numpy; no FMA.</summary>

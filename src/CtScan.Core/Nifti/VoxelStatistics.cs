@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace CtScan.Nifti;
 
 /// <summary>
@@ -31,16 +34,50 @@ internal struct VoxelStatisticsAccumulator()
 
     public void Add(ReadOnlySpan<double> values)
     {
-        double min = _min, max = _max, sum = _sum;
+        // Sum in file order (scalar, the spec); min, max and the NaN/inf counts lane-wise, which is order-free.
+        var sum = _sum;
         foreach (var v in values)
         {
-            if (double.IsNaN(v)) { _nan++; continue; }
-            if (double.IsInfinity(v)) { if (v > 0) _posInf++; else _negInf++; }
-            sum += v;
-            if (v < min) min = v;
-            if (v > max) max = v;
+            if (!double.IsNaN(v)) sum += v;
         }
-        (_min, _max, _sum) = (min, max, sum);
+        _sum = sum;
+
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<double>.Count)
+        {
+            var posInf = new Vector<double>(double.PositiveInfinity);
+            var negInf = new Vector<double>(double.NegativeInfinity);
+            Vector<double> min = posInf, max = negInf;
+            Vector<long> nan = default, pos = default, neg = default; // masks are −1 per hit: subtract to count
+            var vectors = MemoryMarshal.Cast<double, Vector<double>>(values);
+            foreach (var v in vectors)
+            {
+                var isNaN = ~Vector.Equals(v, v);
+                nan -= isNaN;
+                pos -= Vector.Equals(v, posInf);
+                neg -= Vector.Equals(v, negInf);
+                min = Vector.Min(min, Vector.ConditionalSelect(isNaN, posInf, v));
+                max = Vector.Max(max, Vector.ConditionalSelect(isNaN, negInf, v));
+            }
+            for (var lane = 0; lane < Vector<double>.Count; lane++)
+            {
+                _min = Math.Min(_min, min[lane]);
+                _max = Math.Max(_max, max[lane]);
+            }
+            _nan += Vector.Sum(nan);
+            _posInf += Vector.Sum(pos);
+            _negInf += Vector.Sum(neg);
+            i = vectors.Length * Vector<double>.Count;
+        }
+        for (; i < values.Length; i++)
+        {
+            var v = values[i];
+            if (double.IsNaN(v)) { _nan++; continue; }
+            if (v == double.PositiveInfinity) _posInf++;
+            else if (v == double.NegativeInfinity) _negInf++;
+            if (v < _min) _min = v;
+            if (v > _max) _max = v;
+        }
         _count += values.Length;
     }
 
