@@ -1,3 +1,4 @@
+using CtScan.Nifti;
 using CtScan.Preprocessing;
 using CtScan.Tests.Support;
 using Xunit.Abstractions;
@@ -6,7 +7,8 @@ namespace CtScan.Tests.Preprocessing;
 
 /// <summary>
 /// ScanPreprocessor against the seed's stored outputs (scipy 1.10.1): max |C# − scipy| ≤ 1e-6 for every golden scan
-/// and both stored target shapes. Inputs are read with a test-only loader (<see cref="GoldenNifti"/>).
+/// and both stored target shapes, reading the scans with the product's reader (<see cref="NiftiImage"/>) and, to keep
+/// preprocessing checkable on its own, with a test-only loader (<see cref="GoldenNifti"/>).
 /// </summary>
 public class GoldenParityTests(ITestOutputHelper output)
 {
@@ -22,12 +24,25 @@ public class GoldenParityTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Process_GoldenScan_MatchesScipyWithin1e6(string nifti, string golden, int width, int height, int depth)
+    public void Process_GoldenScanReadByNiftiImage_MatchesScipyWithin1e6(string nifti, string golden, int width, int height, int depth)
     {
-        var target = new VolumeShape(width, height, depth);
+        using NiftiImage image = NiftiImage.Open(Fixtures.Golden(nifti));
+
+        AssertMatchesGolden(image.OpenVolume(), golden, new VolumeShape(width, height, depth));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Process_GoldenScanReadByTestLoader_MatchesScipyWithin1e6(string nifti, string golden, int width, int height, int depth)
+    {
+        AssertMatchesGolden(GoldenNifti.Open(Fixtures.Golden(nifti)), golden, new VolumeShape(width, height, depth));
+    }
+
+    private void AssertMatchesGolden(IVolumeSlices scan, string golden, VolumeShape target)
+    {
         var preprocessor = new ScanPreprocessor(new PreprocessingOptions { TargetShape = target });
 
-        PreprocessedScan result = preprocessor.Process(GoldenNifti.Open(Fixtures.Golden(nifti)));
+        PreprocessedScan result = preprocessor.Process(scan);
 
         var expected = TestArrays.LoadGoldenNpyGz(golden);
         Assert.Equal(target, expected.ToVolumeShape());
