@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
@@ -69,6 +70,8 @@ public sealed class HuWindow
         return new NonFiniteCounts(nan, positive, negative);
     }
 
+    // Hot loop run a few times per scan: optimise it on the first call rather than waiting for tiering.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool ContainsNonFinite(ReadOnlySpan<double> values)
     {
         // A double is NaN or ±∞ exactly when all its exponent bits are set.

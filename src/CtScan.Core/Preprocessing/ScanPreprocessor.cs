@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using CtScan.Tensors;
 
 namespace CtScan.Preprocessing;
@@ -64,6 +65,8 @@ public sealed class ScanPreprocessor
     }
 
     /// <summary>Even case: each needed rotated voxel is one windowed input voxel (or 0 outside).</summary>
+    // Hot loop run a few times per scan: optimise it on the first call rather than waiting for tiering.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void GatherWindowed(ReadOnlySpan<double> slice, ReadOnlySpan<int> indices, Span<float> plane)
     {
         for (int p = 0; p < indices.Length; p++)
@@ -77,6 +80,8 @@ public sealed class ScanPreprocessor
     /// General case: window the whole slice to float32 (the seed's dtype before rotating), prefilter it in float64,
     /// and evaluate the spline at the needed points only.
     /// </summary>
+    // Hot loop run a few times per scan: optimise it on the first call rather than waiting for tiering.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InterpolateWindowed(ReadOnlySpan<double> slice, FusedPlan plan, Span<double> coefficients, Span<double> scratchRow, Span<float> plane)
     {
         for (int n = 0; n < slice.Length; n++) coefficients[n] = _window.Normalize(slice[n]);
