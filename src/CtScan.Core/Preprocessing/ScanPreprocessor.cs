@@ -52,7 +52,7 @@ public sealed class ScanPreprocessor
             nonFinite += HuWindow.CountNonFinite(slice);
             Span<float> plane = rotated.AsSpan(k * points, points);
             if (plan.SampleIndices is { } indices)
-                GatherWindowed(slice, indices, plane);
+                _window.NormalizeGathered(slice, indices, plane);
             else
                 InterpolateWindowed(slice, plan, coefficients!, scratchRow!, plane);
         }
@@ -62,18 +62,6 @@ public sealed class ScanPreprocessor
         LinearZoom.Resample(rotated, stride0: plan.Columns.Length, stride1: 1, stride2: points,
             plan.Axis0, plan.Axis1, plan.Axis2, output);
         return new PreprocessedScan(new Float32Tensor(output, target), shape, nonFinite);
-    }
-
-    /// <summary>Even case: each needed rotated voxel is one windowed input voxel (or 0 outside).</summary>
-    // Hot loop run a few times per scan: optimise it on the first call rather than waiting for tiering.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void GatherWindowed(ReadOnlySpan<double> slice, ReadOnlySpan<int> indices, Span<float> plane)
-    {
-        for (int p = 0; p < indices.Length; p++)
-        {
-            int index = indices[p];
-            plane[p] = index < 0 ? 0f : _window.Normalize(slice[index]);
-        }
     }
 
     /// <summary>
