@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace CtScan.Preprocessing;
 
 /// <summary>
@@ -18,6 +19,8 @@ internal static class CubicBSpline
     /// Prefilters <paramref name="rowCount"/> contiguous lines of <paramref name="lineLength"/> values each
     /// (the axis whose samples are adjacent in memory).
     /// </summary>
+    // Hot loop run a few times per scan: optimise it on the first call rather than waiting for tiering.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PrefilterAlongRows(Span<double> data, int rowCount, int lineLength)
     {
         if (lineLength == 1) return;
@@ -47,6 +50,8 @@ internal static class CubicBSpline
     /// values, one line per column. Runs the same per-line recurrences with whole rows as the unit, which keeps
     /// memory access sequential; every element sees exactly the operations of <see cref="PrefilterAlongRows"/>.
     /// </summary>
+    // Hot loop run a few times per scan: optimise it on the first call rather than waiting for tiering.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PrefilterAcrossRows(Span<double> data, int lineLength, int rowLength, Span<double> scratchRow)
     {
         int n = lineLength;

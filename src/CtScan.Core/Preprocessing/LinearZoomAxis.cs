@@ -13,7 +13,12 @@ internal sealed class LinearZoomAxis
         Upper = upper;
         LowerWeights = lowerWeights;
         UpperWeights = upperWeights;
+        foreach (int tap in lower) MaxTap = Math.Max(MaxTap, tap);
+        foreach (int tap in upper) MaxTap = Math.Max(MaxTap, tap);
     }
+
+    /// <summary>The largest input index read; every tap is at least 0.</summary>
+    public int MaxTap { get; }
 
     public int[] Lower { get; }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using CtScan.Tensors;
 
 namespace CtScan.Preprocessing;
@@ -51,7 +52,7 @@ public sealed class ScanPreprocessor
             nonFinite += HuWindow.CountNonFinite(slice);
             Span<float> plane = rotated.AsSpan(k * points, points);
             if (plan.SampleIndices is { } indices)
-                GatherWindowed(slice, indices, plane);
+                _window.NormalizeGathered(slice, indices, plane);
             else
                 InterpolateWindowed(slice, plan, coefficients!, scratchRow!, plane);
         }
@@ -63,20 +64,12 @@ public sealed class ScanPreprocessor
         return new PreprocessedScan(new Float32Tensor(output, target), shape, nonFinite);
     }
 
-    /// <summary>Even case: each needed rotated voxel is one windowed input voxel (or 0 outside).</summary>
-    private void GatherWindowed(ReadOnlySpan<double> slice, ReadOnlySpan<int> indices, Span<float> plane)
-    {
-        for (int p = 0; p < indices.Length; p++)
-        {
-            int index = indices[p];
-            plane[p] = index < 0 ? 0f : _window.Normalize(slice[index]);
-        }
-    }
-
     /// <summary>
     /// General case: window the whole slice to float32 (the seed's dtype before rotating), prefilter it in float64,
     /// and evaluate the spline at the needed points only.
     /// </summary>
+    // Hot loop run a few times per scan: optimise it on the first call rather than waiting for tiering.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InterpolateWindowed(ReadOnlySpan<double> slice, FusedPlan plan, Span<double> coefficients, Span<double> scratchRow, Span<float> plane)
     {
         for (int n = 0; n < slice.Length; n++) coefficients[n] = _window.Normalize(slice[n]);

@@ -75,3 +75,27 @@ public class HuWindowTests
         Assert.Throws<ArgumentException>(() => new HuWindow().Apply(new double[3], new float[2]));
     }
 }
+
+public class HuWindowGatherTests
+{
+    [Fact]
+    public void NormalizeGathered_AnyValuesAndOutsideMarks_EqualsScalarNormalize()
+    {
+        var random = new Random(3);
+        double[] values = Enumerable.Range(0, 257).Select(_ => random.NextDouble() * 3000 - 1500).ToArray();
+        values[3] = double.NaN;
+        values[10] = double.PositiveInfinity;
+        values[11] = double.NegativeInfinity;
+        int[] indices = Enumerable.Range(0, 103).Select(n => n % 7 == 0 ? -1 : random.Next(values.Length)).ToArray();
+        indices[1] = 3;
+        indices[2] = 10;
+        indices[4] = 11;
+        var window = new HuWindow();
+        var gathered = new float[indices.Length];
+
+        window.NormalizeGathered(values, indices, gathered);
+
+        for (int n = 0; n < indices.Length; n++)
+            Assert.Equal(indices[n] < 0 ? 0f : window.Normalize(values[indices[n]]), gathered[n]);
+    }
+}
