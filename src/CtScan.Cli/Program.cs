@@ -1,13 +1,3 @@
-using System.CommandLine;
-using CtScan.Cli.Commands;
+using CtScan.Cli;
 
-var root = new RootCommand("ctscan: CT scan classification, every step by hand (read, preprocess, look, benchmark).")
-{
-    InfoCommand.Create(),
-    PreprocessCommand.Create(),
-    MontageCommand.Create(),
-    PhantomsCommand.Create(),
-    BenchCommand.Create(),
-    DemoCommand.Create(),
-};
-return await root.Parse(args).InvokeAsync();
+return await CtScanCommand.Create().Parse(args).InvokeAsync();

@@ -24,20 +24,20 @@ internal static class BenchCommand
         var iterations = new Option<int>("--iterations") { Description = "Timed runs per case (after one warm-up)", DefaultValueFactory = _ => 15 };
         var allCores = new Option<bool>("--all-cores") { Description = "Do not pin the process to one core" };
         var command = new Command("bench", "Benchmark preprocessing of an int16 scan (.nii and .nii.gz) on one core") { shape, iterations, allCores };
-        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(ct =>
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
         {
             var size = parse.GetValue(shape) is { Length: 3 } s ? new VolumeShape(s[0], s[1], s[2]) : new VolumeShape(512, 512, 64);
             int runs = Math.Max(1, parse.GetValue(iterations));
             bool pinned = !parse.GetValue(allCores) && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows());
             if (pinned && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows()))
                 Process.GetCurrentProcess().ProcessorAffinity = 1; // one core, as the target is stated
-            Run(size, runs, pinned, ct);
+            Run(stdout, size, runs, pinned, ct);
             return Task.CompletedTask;
         }, cancellationToken));
         return command;
     }
 
-    private static void Run(VolumeShape size, int runs, bool pinned, CancellationToken ct)
+    private static void Run(TextWriter stdout, VolumeShape size, int runs, bool pinned, CancellationToken ct)
     {
         var folder = Directory.CreateTempSubdirectory("ctscan-bench-");
         try
@@ -48,7 +48,7 @@ internal static class BenchCommand
             ChestPhantomFile.Write(nii, options, ct);
             ChestPhantomFile.Write(niiGz, options, ct);
             long rawBytes = size.VoxelCount * sizeof(short);
-            Console.WriteLine($"scan: {size} int16 ({rawBytes / 1048576.0:F1} MiB raw; .nii.gz {new FileInfo(niiGz).Length / 1048576.0:F1} MiB), " +
+            stdout.WriteLine($"scan: {size} int16 ({rawBytes / 1048576.0:F1} MiB raw; .nii.gz {new FileInfo(niiGz).Length / 1048576.0:F1} MiB), " +
                               $"target {VolumeShape.SeedTarget}, {runs} runs, {Environment.ProcessorCount} cores visible, " +
                               $"{(pinned ? "pinned to one core" : "all cores")}");
 
@@ -57,11 +57,11 @@ internal static class BenchCommand
             var gunzip = Measure(runs, () => Gunzip(niiGz));
             var gz = Measure(runs, () => Preprocess(preprocessor, niiGz, ct));
 
-            Console.WriteLine($"{"case",-28} {"median ms",10} {"min ms",8} {"alloc MiB",10} {"alloc/raw",10}");
-            Print("preprocess .nii", plain, rawBytes);
-            Print("gunzip .nii.gz alone", gunzip, rawBytes);
-            Print("preprocess .nii.gz", gz, rawBytes);
-            Console.WriteLine($"targets: .nii median ≤ 60 ms → {(plain.MedianMs <= 60 ? "met" : "NOT met")}; " +
+            stdout.WriteLine($"{"case",-28} {"median ms",10} {"min ms",8} {"alloc MiB",10} {"alloc/raw",10}");
+            Print(stdout, "preprocess .nii", plain, rawBytes);
+            Print(stdout, "gunzip .nii.gz alone", gunzip, rawBytes);
+            Print(stdout, "preprocess .nii.gz", gz, rawBytes);
+            stdout.WriteLine($"targets: .nii median ≤ 60 ms → {(plain.MedianMs <= 60 ? "met" : "NOT met")}; " +
                               $".nii.gz / gunzip = {gz.MedianMs / gunzip.MedianMs:F2} (≤ 1.3 → {(gz.MedianMs <= 1.3 * gunzip.MedianMs ? "met" : "NOT met")}); " +
                               $"allocation ≤ 3 × raw → {(plain.AllocatedBytes <= 3 * rawBytes && gz.AllocatedBytes <= 3 * rawBytes ? "met" : "NOT met")}");
         }
@@ -103,6 +103,6 @@ internal static class BenchCommand
         return new Measurement(times[runs / 2], times[0], allocated);
     }
 
-    private static void Print(string name, Measurement m, long rawBytes) =>
-        Console.WriteLine($"{name,-28} {m.MedianMs,10:F1} {m.MinMs,8:F1} {m.AllocatedBytes / 1048576.0,10:F1} {m.AllocatedBytes / (double)rawBytes,10:F2}");
+    private static void Print(TextWriter stdout, string name, Measurement m, long rawBytes) =>
+        stdout.WriteLine($"{name,-28} {m.MedianMs,10:F1} {m.MinMs,8:F1} {m.AllocatedBytes / 1048576.0,10:F1} {m.AllocatedBytes / (double)rawBytes,10:F2}");
 }

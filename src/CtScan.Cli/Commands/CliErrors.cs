@@ -1,3 +1,4 @@
+using System.CommandLine;
 using CtScan.Nifti;
 using CtScan.Tensors;
 
@@ -10,22 +11,24 @@ internal static class CliErrors
     public const int BadInput = 2;
     public const int Cancelled = 130;
 
-    public static async Task<int> RunAsync(Func<CancellationToken, Task> action, CancellationToken cancellationToken)
+    /// <summary>Runs a verb's action with the invocation's output writer; maps user-caused failures to exit codes.</summary>
+    public static async Task<int> RunAsync(ParseResult parse, Func<TextWriter, CancellationToken, Task> action, CancellationToken cancellationToken)
     {
+        var error = parse.InvocationConfiguration.Error;
         try
         {
-            await action(cancellationToken);
+            await action(parse.InvocationConfiguration.Output, cancellationToken);
             return Success;
         }
-        catch (Exception error) when (error is NiftiFormatException or NpyFormatException or FileNotFoundException
+        catch (Exception failure) when (failure is NiftiFormatException or NpyFormatException or FileNotFoundException
                                           or DirectoryNotFoundException or ArgumentException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"error: {error.Message}");
+            error.WriteLine($"error: {failure.Message}");
             return BadInput;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            Console.Error.WriteLine("cancelled");
+            error.WriteLine("cancelled");
             return Cancelled;
         }
     }

@@ -18,7 +18,7 @@ internal static class DemoCommand
     {
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for the demo's files", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("out", "demo")) };
         var command = new Command("demo", "Phantom scans → NIfTI → seed preprocessing → .npy tensors and montages, locally") { output };
-        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async ct =>
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
         {
             var root = parse.GetRequiredValue(output).FullName;
             var preprocessor = new ScanPreprocessor();
@@ -33,22 +33,22 @@ internal static class DemoCommand
                 PreprocessedScan scan;
                 using (var image = NiftiImage.Open(scanPath))
                 {
-                    Console.WriteLine($"{scanPath}: NIfTI-{image.Header.NiftiVersion} {image.Header.DataType} {image.VolumeShape}, spacing {image.Header.SpacingMm} mm");
+                    stdout.WriteLine($"{scanPath}: NIfTI-{image.Header.NiftiVersion} {image.Header.DataType} {image.VolumeShape}, spacing {image.Header.SpacingMm} mm");
                     scan = preprocessor.Process(image.OpenVolume(), ct);
                 }
                 var elapsed = clock.Elapsed;
                 var tensorPath = Path.ChangeExtension(scanPath[..^3], ".npy");
                 await using (var file = File.Create(tensorPath))
                     await NpyFile.WriteAsync(file, scan.Tensor, ct);
-                Console.WriteLine("  " + PreprocessCommand.Summary(tensorPath, scan, elapsed));
+                stdout.WriteLine("  " + PreprocessCommand.Summary(tensorPath, scan, elapsed));
 
                 var (pixels, width, height) = SliceMontage.Render(scan.Tensor.Data, scan.Tensor.ToVolumeShape(), new SliceMontageOptions { FirstSlice = 12 });
                 var pngPath = Path.ChangeExtension(tensorPath, ".png");
                 await using (var png = File.Create(pngPath))
                     PngEncoder.WriteGrayscale(png, pixels, width, height);
-                Console.WriteLine($"  {pngPath}: montage of slices 12–51");
+                stdout.WriteLine($"  {pngPath}: montage of slices 12–51");
             }
-            Console.WriteLine($"done: scans, tensors and montages are in {root}");
+            stdout.WriteLine($"done: scans, tensors and montages are in {root}");
         }, cancellationToken));
         return command;
     }

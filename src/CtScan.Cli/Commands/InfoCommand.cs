@@ -14,7 +14,7 @@ internal static class InfoCommand
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text" };
         var stats = new Option<bool>("--stats") { Description = "Also read the data: min, max, mean, sum, NaN and inf counts of the scaled values" };
         var command = new Command("info", "Show a NIfTI file's header (and, with --stats, statistics of its scaled data)") { file, json, stats };
-        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(ct =>
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
         {
             using var image = NiftiImage.Open(parse.GetRequiredValue(file).FullName);
             var report = Describe(image);
@@ -31,7 +31,7 @@ internal static class InfoCommand
                     dataError = error;
                 }
             }
-            Console.WriteLine(parse.GetValue(json) ? report.ToJsonString(CliJson.Indented) : CliJson.ToText(report));
+            stdout.WriteLine(parse.GetValue(json) ? report.ToJsonString(CliJson.Indented) : CliJson.ToText(report));
             if (dataError is not null) throw dataError;
             return Task.CompletedTask;
         }, cancellationToken));

@@ -21,15 +21,12 @@ internal static class MontageCommand
             input, output, rows, columns, first, step,
         };
         scanOptions.AddTo(command);
-        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async ct =>
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
         {
             var path = parse.GetRequiredValue(input).FullName;
             Float32Tensor tensor;
             if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
-            {
-                await using var file = File.OpenRead(path);
-                tensor = await NpyFile.ReadAsync(file, cancellationToken: ct);
-            }
+                tensor = await NpyFile.ReadAsync(path, cancellationToken: ct);
             else
             {
                 tensor = scanOptions.Preprocess(parse, path, ct).Tensor;
@@ -45,7 +42,7 @@ internal static class MontageCommand
             var png = parse.GetRequiredValue(output).FullName;
             await using (var file = File.Create(png))
                 PngEncoder.WriteGrayscale(file, pixels, width, height);
-            Console.WriteLine($"{png}: {options.Rows}×{options.Columns} slices of {tensor.ToVolumeShape()}, {width}×{height} px");
+            stdout.WriteLine($"{png}: {options.Rows}×{options.Columns} slices of {tensor.ToVolumeShape()}, {width}×{height} px");
         }, cancellationToken));
         return command;
     }

@@ -27,7 +27,7 @@ internal static class PhantomsCommand
         {
             output, count, seed, shape, noise, uncompressed,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(ct =>
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
         {
             var n = parse.GetValue(count);
             if (n < 1) throw new ArgumentException($"--count must be at least 1; got {n}");
@@ -47,7 +47,7 @@ internal static class PhantomsCommand
                 Directory.CreateDirectory(folder);
                 var path = Path.Combine(folder, $"phantom-{options.Seed:D5}{extension}");
                 var phantom = ChestPhantomFile.Write(path, options, ct);
-                Console.WriteLine($"{path}: {options.Label.ToString().ToLowerInvariant()}, {size}, {phantom.Opacities.Count} opacities");
+                stdout.WriteLine($"{path}: {options.Label.ToString().ToLowerInvariant()}, {size}, {phantom.Opacities.Count} opacities");
             }
             return Task.CompletedTask;
         }, cancellationToken));

@@ -16,7 +16,7 @@ internal static class PreprocessCommand
         var options = new ScanOptions();
         var command = new Command("preprocess", "HU window, rotate 90°, zoom to the target shape, exactly as the seed; write .npy") { input, output };
         options.AddTo(command);
-        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async ct =>
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
         {
             var clock = Stopwatch.StartNew();
             var scan = options.Preprocess(parse, parse.GetRequiredValue(input).FullName, ct);
@@ -24,7 +24,7 @@ internal static class PreprocessCommand
             var path = parse.GetRequiredValue(output).FullName;
             await using (var file = File.Create(path))
                 await NpyFile.WriteAsync(file, scan.Tensor, ct);
-            Console.WriteLine(Summary(path, scan, elapsed));
+            stdout.WriteLine(Summary(path, scan, elapsed));
         }, cancellationToken));
         return command;
     }

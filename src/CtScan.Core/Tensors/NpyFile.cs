@@ -75,6 +75,21 @@ public static class NpyFile
         }
     }
 
+    /// <summary>Reads the .npy file at <paramref name="path"/>; errors name the file.</summary>
+    /// <exception cref="NpyFormatException">The file is not a little-endian float32 C-order .npy of a sane size.</exception>
+    public static async Task<Float32Tensor> ReadAsync(string path, long maxElements = DefaultMaxElements, CancellationToken cancellationToken = default)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, useAsync: true);
+        try
+        {
+            return await ReadAsync(file, maxElements, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpyFormatException error)
+        {
+            throw new NpyFormatException($"{path}: {error.Message}", error);
+        }
+    }
+
     /// <summary>Reads a whole .npy file; the stream must end where the data ends.</summary>
     /// <exception cref="NpyFormatException">The stream is not a little-endian float32 C-order .npy of a sane size.</exception>
     public static Float32Tensor Read(Stream stream, long maxElements = DefaultMaxElements)
