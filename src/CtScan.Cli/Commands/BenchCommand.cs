@@ -15,18 +15,13 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var shape = new Option<int[]>("--shape")
-        {
-            Description = "Scan size W H D (default 512 512 64)",
-            Arity = new ArgumentArity(3, 3),
-            AllowMultipleArgumentsPerToken = true,
-        };
+        var shape = new ShapeOption("--shape", "Scan size", new VolumeShape(512, 512, 64));
         var iterations = new Option<int>("--iterations") { Description = "Timed runs per case (after one warm-up)", DefaultValueFactory = _ => 15 };
         var allCores = new Option<bool>("--all-cores") { Description = "Do not pin the process to one core" };
-        var command = new Command("bench", "Benchmark preprocessing of an int16 scan (.nii and .nii.gz) on one core") { shape, iterations, allCores };
+        var command = new Command("bench", "Benchmark preprocessing of an int16 scan (.nii and .nii.gz) on one core") { shape.Option, iterations, allCores };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
         {
-            var size = parse.GetValue(shape) is { Length: 3 } s ? new VolumeShape(s[0], s[1], s[2]) : new VolumeShape(512, 512, 64);
+            var size = shape.GetValue(parse);
             int runs = Math.Max(1, parse.GetValue(iterations));
             bool pinned = !parse.GetValue(allCores) && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows());
             if (pinned && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows()))

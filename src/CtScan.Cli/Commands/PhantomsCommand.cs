@@ -15,23 +15,18 @@ internal static class PhantomsCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder to write CT-0/ and CT-23/ into", Required = true };
         var count = new Option<int>("--count") { Description = "How many phantoms (half normal, half abnormal)", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Seed of the first phantom; the others follow", DefaultValueFactory = _ => 0 };
-        var shape = new Option<int[]>("--shape")
-        {
-            Description = "Voxels W H D (default 512 512 64)",
-            Arity = new ArgumentArity(3, 3),
-            AllowMultipleArgumentsPerToken = true,
-        };
+        var shape = new ShapeOption("--shape", "Voxels", new VolumeShape(512, 512, 64));
         var noise = new Option<double>("--noise") { Description = "Noise sigma in HU", DefaultValueFactory = _ => 15 };
         var uncompressed = new Option<bool>("--uncompressed") { Description = "Write .nii instead of .nii.gz" };
         var command = new Command("phantoms", "Write synthetic chest CT phantoms (normal lungs vs ground-glass opacities); deterministic from --seed")
         {
-            output, count, seed, shape, noise, uncompressed,
+            output, count, seed, shape.Option, noise, uncompressed,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
         {
             var n = parse.GetValue(count);
             if (n < 1) throw new ArgumentException($"--count must be at least 1; got {n}");
-            var size = parse.GetValue(shape) is { Length: 3 } s ? new VolumeShape(s[0], s[1], s[2]) : new VolumeShape(512, 512, 64);
+            var size = shape.GetValue(parse);
             var root = parse.GetRequiredValue(output).FullName;
             var extension = parse.GetValue(uncompressed) ? ".nii" : ".nii.gz";
             for (int index = 0; index < n; index++)

@@ -51,12 +51,7 @@ internal static class PreprocessCommand
 /// <summary>The preprocessing options several verbs share: target shape, HU window, volume index.</summary>
 internal sealed class ScanOptions
 {
-    private readonly Option<int[]> _target = new("--target")
-    {
-        Description = "Target shape W H D (default: the seed's 128 128 64)",
-        Arity = new ArgumentArity(3, 3),
-        AllowMultipleArgumentsPerToken = true,
-    };
+    private readonly ShapeOption _target = new("--target", "Target shape", VolumeShape.SeedTarget);
 
     private readonly Option<double> _huMin = new("--hu-min") { Description = "HU window minimum", DefaultValueFactory = _ => HuWindow.SeedMinimumHu };
     private readonly Option<double> _huMax = new("--hu-max") { Description = "HU window maximum", DefaultValueFactory = _ => HuWindow.SeedMaximumHu };
@@ -64,7 +59,7 @@ internal sealed class ScanOptions
 
     public void AddTo(Command command)
     {
-        command.Options.Add(_target);
+        command.Options.Add(_target.Option);
         command.Options.Add(_huMin);
         command.Options.Add(_huMax);
         command.Options.Add(_volume);
@@ -72,12 +67,11 @@ internal sealed class ScanOptions
 
     public PreprocessingOptions Options(ParseResult parse)
     {
-        var target = parse.GetValue(_target);
         return new PreprocessingOptions
         {
             WindowMinimumHu = parse.GetValue(_huMin),
             WindowMaximumHu = parse.GetValue(_huMax),
-            TargetShape = target is { Length: 3 } ? new VolumeShape(target[0], target[1], target[2]) : VolumeShape.SeedTarget,
+            TargetShape = _target.GetValue(parse),
         }.Validated();
     }
 
