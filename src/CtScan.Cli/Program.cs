@@ -1,7 +1,7 @@
 using System.CommandLine;
 using CtScan.Cli.Commands;
 
-var root = new RootCommand("ctscan: CT scan classification, every step by hand (read, preprocess, look, benchmark).")
+var root = new RootCommand("ctscan: CT scan classification, every step by hand (read, preprocess, look, benchmark, model).")
 {
     InfoCommand.Create(),
     PreprocessCommand.Create(),
@@ -9,5 +9,6 @@ var root = new RootCommand("ctscan: CT scan classification, every step by hand (
     PhantomsCommand.Create(),
     BenchCommand.Create(),
     DemoCommand.Create(),
+    ModelCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
