@@ -59,6 +59,17 @@ public sealed class CtScanNet : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var features = block4.call(block3.call(block2.call(block1.call(input))));
+        return Classify(features).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The head after the four blocks: global average pooling, Dense + ReLU, Dropout, Dense 1 + sigmoid.
+    /// <see cref="forward"/> is <see cref="Blocks"/> followed by this; callers that need the block outputs too
+    /// (tests, feature inspection) run the blocks themselves and then this.
+    /// </summary>
+    public Tensor Classify(Tensor features)
+    {
+        using var scope = NewDisposeScope();
         var pooled = gap.call(features).flatten(1);
         var hidden = dropout.call(nn.functional.relu(dense.call(pooled)));
         return torch.sigmoid(@out.call(hidden)).MoveToOuterDisposeScope();

@@ -17,7 +17,7 @@ public static class KerasInitializer
     {
         using var generator = new Generator(unchecked((ulong)seed));
         using var noGrad = no_grad();
-        foreach (var (_, child) in module.named_modules())
+        foreach (var child in DepthFirst(module))
         {
             switch (child)
             {
@@ -36,6 +36,18 @@ public static class KerasInitializer
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// PyTorch's module order (pre-order, depth first): block1, its conv, …, then dense and out. TorchSharp's
+    /// named_modules() lists all children before any grandchild, which would draw the dense kernels first.
+    /// </summary>
+    private static IEnumerable<nn.Module> DepthFirst(nn.Module module)
+    {
+        yield return module;
+        foreach (var (_, child) in module.named_children())
+            foreach (var descendant in DepthFirst(child))
+                yield return descendant;
     }
 
     private static void GlorotUniform(Tensor weight, Generator generator)
