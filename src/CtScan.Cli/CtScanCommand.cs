@@ -14,5 +14,6 @@ public static class CtScanCommand
         PhantomsCommand.Create(),
         BenchCommand.Create(),
         DemoCommand.Create(),
+        DatasetCommand.Create(),
     };
 }
