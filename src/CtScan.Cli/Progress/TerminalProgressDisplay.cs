@@ -13,12 +13,12 @@ internal sealed class TerminalProgressDisplay(TextWriter output) : ProgressDispl
     {
         private const int Width = 30;
         private static readonly TimeSpan RedrawInterval = TimeSpan.FromMilliseconds(100);
-        private TimeSpan _lastDraw = TimeSpan.MinValue;
+        private TimeSpan? _lastDraw;
         private int _lastLength;
 
         protected override void OnReport()
         {
-            if (Elapsed - _lastDraw < RedrawInterval) return;
+            if (_lastDraw is { } last && Elapsed - last < RedrawInterval) return;
             _lastDraw = Elapsed;
             Draw();
         }
