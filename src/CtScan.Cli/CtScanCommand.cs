@@ -15,5 +15,6 @@ public static class CtScanCommand
         BenchCommand.Create(),
         DemoCommand.Create(),
         ModelCommand.Create(),
+        DatasetCommand.Create(),
     };
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CtScan.Cli.Datasets;
 using CtScan.Nifti;
 using CtScan.Tensors;
 
@@ -21,7 +22,8 @@ internal static class CliErrors
             return Success;
         }
         catch (Exception failure) when (failure is NiftiFormatException or NpyFormatException or FileNotFoundException
-                                          or DirectoryNotFoundException or ArgumentException or UnauthorizedAccessException)
+                                          or DirectoryNotFoundException or ArgumentException or UnauthorizedAccessException
+                                          or DatasetDownloadException)
         {
             error.WriteLine($"error: {failure.Message}");
             return BadInput;
