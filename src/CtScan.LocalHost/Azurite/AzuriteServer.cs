@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace CtScan.LocalHost.Azurite;
+
+/// <summary>
+/// A running Azurite (blob and queue services on 127.0.0.1), installed from the repository's package.json with npm
+/// when missing, started with the flags the Azure SDK needs (<c>--skipApiVersionCheck</c>, <c>--loose</c>), and
+/// stopped with its whole process tree on dispose, so nothing is left behind.
+/// </summary>
+public sealed class AzuriteServer : IAsyncDisposable
+{
+    /// <summary>Azurite's well-known development account (public; not a secret).</summary>
+    public const string AccountName = "devstoreaccount1";
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private readonly Process _process;
+    private readonly StringBuilder _log;
+
+    private AzuriteServer(Process process, StringBuilder log, int blobPort, int queuePort)
+    {
+        _process = process;
+        _log = log;
+        BlobPort = blobPort;
+        QueuePort = queuePort;
+    }
+
+    public int BlobPort { get; }
+
+    public int QueuePort { get; }
+
+    /// <summary>A storage connection string for this emulator (blob and queue endpoints).</summary>
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
+        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/{AccountName};QueueEndpoint=http://127.0.0.1:{QueuePort}/{AccountName};";
+
+    /// <summary>Installs Azurite if needed, starts it and waits until both services accept connections.</summary>
+    /// <exception cref="AzuriteException">npm or node is missing, the install failed, or Azurite did not come up.</exception>
+    public static async Task<AzuriteServer> StartAsync(AzuriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new AzuriteOptions();
+        var packageDirectory = options.PackageDirectory ?? FindPackageDirectory();
+        var executable = Path.Combine(packageDirectory, "node_modules", ".bin", "azurite");
+        if (!File.Exists(executable))
+        {
+            if (!options.InstallIfMissing)
+                throw new AzuriteException($"azurite is not installed in {packageDirectory}; run `npm install` there");
+            await InstallAsync(packageDirectory, cancellationToken).ConfigureAwait(false);
+        }
+
+        int blobPort = options.BlobPort != 0 ? options.BlobPort : FreePort();
+        int queuePort = options.QueuePort != 0 ? options.QueuePort : FreePort(blobPort);
+        var start = new ProcessStartInfo(executable)
+        {
+            WorkingDirectory = packageDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in Arguments(options, blobPort, queuePort)) start.ArgumentList.Add(argument);
+
+        var log = new StringBuilder();
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+        if (!process.Start()) throw new AzuriteException($"could not start {executable}");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var server = new AzuriteServer(process, log, blobPort, queuePort);
+        try
+        {
+            await server.WaitUntilListeningAsync(options.StartTimeout, cancellationToken).ConfigureAwait(false);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception error) when (error is InvalidOperationException or OperationCanceledException)
+        {
+            // Already gone, or it would not die in time: nothing more a dispose can do.
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+
+    private static IEnumerable<string> Arguments(AzuriteOptions options, int blobPort, int queuePort)
+    {
+        yield return "--silent";
+        yield return "--skipApiVersionCheck"; // else HTTP 400 for the SDK's newer API versions
+        yield return "--loose";
+        yield return "--disableTelemetry";
+        yield return "--blobHost";
+        yield return "127.0.0.1";
+        yield return "--blobPort";
+        yield return blobPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        yield return "--queueHost";
+        yield return "127.0.0.1";
+        yield return "--queuePort";
+        yield return queuePort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        yield return "--tableHost";
+        yield return "127.0.0.1";
+        yield return "--tablePort";
+        yield return FreePort(blobPort, queuePort).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (options.DataDirectory is null)
+        {
+            yield return "--inMemoryPersistence";
+        }
+        else
+        {
+            Directory.CreateDirectory(options.DataDirectory);
+            yield return "--location";
+            yield return options.DataDirectory;
+        }
+    }
+
+    private async Task WaitUntilListeningAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_process.HasExited)
+                throw new AzuriteException($"azurite exited with code {_process.ExitCode} before listening: {Log()}");
+            if (await AcceptsAsync(BlobPort, cancellationToken).ConfigureAwait(false) && await AcceptsAsync(QueuePort, cancellationToken).ConfigureAwait(false))
+                return;
+            if (clock.Elapsed > timeout)
+                throw new AzuriteException($"azurite did not listen on ports {BlobPort}/{QueuePort} within {timeout.TotalSeconds:F0} s: {Log()}");
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private string Log()
+    {
+        lock (_log) return _log.Length == 0 ? "(no output)" : _log.ToString().Trim();
+    }
+
+    private static async Task<bool> AcceptsAsync(int port, CancellationToken cancellationToken)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task InstallAsync(string packageDirectory, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("npm")
+        {
+            WorkingDirectory = packageDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "install", "--no-audit", "--no-fund" }) start.ArgumentList.Add(argument);
+        Process npm;
+        try
+        {
+            npm = Process.Start(start) ?? throw new AzuriteException("could not start npm");
+        }
+        catch (System.ComponentModel.Win32Exception error)
+        {
+            throw new AzuriteException($"npm is needed to install azurite (Node.js 20 or newer) but was not found: {error.Message}", error);
+        }
+        using (npm)
+        {
+            var output = npm.StandardOutput.ReadToEndAsync(cancellationToken);
+            var errors = npm.StandardError.ReadToEndAsync(cancellationToken);
+            await npm.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            if (npm.ExitCode != 0)
+                throw new AzuriteException($"`npm install` in {packageDirectory} failed with exit code {npm.ExitCode}: {(await errors).Trim()} {(await output).Trim()}");
+        }
+    }
+
+    /// <summary>The nearest folder above the app whose package.json names azurite (the repository root).</summary>
+    private static string FindPackageDirectory()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var manifest = Path.Combine(dir.FullName, "package.json");
+                if (File.Exists(manifest) && File.ReadAllText(manifest).Contains("\"azurite\"", StringComparison.Ordinal))
+                    return dir.FullName;
+            }
+        }
+        throw new AzuriteException($"no package.json naming azurite above {AppContext.BaseDirectory} or {Directory.GetCurrentDirectory()}; pass AzuriteOptions.PackageDirectory");
+    }
+
+    private static int FreePort(params int[] taken)
+    {
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            if (Array.IndexOf(taken, port) < 0) return port;
+        }
+    }
+}
+
+/// <summary>The local storage emulator could not be installed or started; the message says why.</summary>
+public sealed class AzuriteException : Exception
+{
+    public AzuriteException(string message) : base(message) { }
+
+    public AzuriteException(string message, Exception innerException) : base(message, innerException) { }
+}
