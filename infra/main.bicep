@@ -1,0 +1,269 @@
+// CtFunctions in one resource group: storage (scans → tensors → results, models, training), the Functions app on
+// Flex Consumption, Event Grid delivery of new scans to the blob trigger, Application Insights, and the scheduled
+// GPU training job on Container Apps. Deployment order (README, "Deploy to Azure"):
+//   1. this template with the defaults        → everything but the event subscription and the training job
+//   2. publish the function code, `az acr build` the training image
+//   3. this template again with deployEventSubscription=true deployTrainingJob=true
+targetScope = 'resourceGroup'
+
+@description('Region of every resource (Flex Consumption and serverless GPUs are offered in a subset of regions).')
+param location string = resourceGroup().location
+
+@description('Prefix of resource names.')
+@minLength(2)
+@maxLength(10)
+param baseName string = 'ctfunc'
+
+@description('Tags applied to every resource.')
+param tags object = {
+  application: 'CtFunctions'
+}
+
+@description('dotnet-isolated version on Flex Consumption. 10.0 needs the platform to list it (az functionapp list-flexconsumption-runtimes); fall back to 9.0/8.0 only together with the project\'s TargetFramework.')
+@allowed([
+  '8.0'
+  '9.0'
+  '10.0'
+])
+param functionsRuntimeVersion string = '10.0'
+
+@description('Most instances the Flex plan scales out to.')
+@minValue(40)
+@maxValue(1000)
+param functionsMaximumInstanceCount int = 40
+
+@description('Memory of one Flex instance: preprocessing holds a 512x512xN volume in float64 while rotating it.')
+@allowed([
+  512
+  2048
+  4096
+])
+param functionsInstanceMemoryMB int = 2048
+
+@description('Name of the Event Grid-sourced blob-trigger function (its [Function] name).')
+param blobTriggerFunctionName string = 'PreprocessScan'
+
+@description('Second deployment only: subscribe the blob trigger to BlobCreated events (needs the code deployed).')
+param deployEventSubscription bool = false
+
+@description('Second deployment only: create the training job (needs the image in the registry).')
+param deployTrainingJob bool = false
+
+@description('Serverless GPU of the training job.')
+@allowed([
+  'T4'
+  'A100'
+])
+param gpuProfile string = 'T4'
+
+@description('When training runs: a cron expression in UTC (default: Sundays 03:00).')
+param trainingSchedule string = '0 3 * * 0'
+
+@description('Seconds one training run may take before Container Apps stops it.')
+@minValue(600)
+@maxValue(86400)
+param trainingReplicaTimeout int = 21600
+
+@description('Repository and tag of the training image in this deployment\'s registry.')
+param trainingImage string = 'ctscan-train:latest'
+
+@description('Arguments appended to `ctscan train --from-storage --account-url <blob endpoint>`.')
+param trainingArgs string[] = []
+
+@description('Days deleted blobs and containers stay restorable.')
+@minValue(1)
+@maxValue(365)
+param softDeleteDays int = 14
+
+@description('Days Log Analytics keeps logs.')
+@minValue(30)
+@maxValue(730)
+param logRetentionDays int = 30
+
+var suffix = uniqueString(subscription().id, resourceGroup().id)
+var compactBase = toLower(replace(baseName, '-', ''))
+var names = {
+  storage: take('st${compactBase}${suffix}', 24)
+  registry: take('cr${compactBase}${suffix}', 50)
+  logAnalytics: 'log-${baseName}-${suffix}'
+  appInsights: 'appi-${baseName}-${suffix}'
+  functionIdentity: 'id-${baseName}-func-${suffix}'
+  trainingIdentity: 'id-${baseName}-train-${suffix}'
+  plan: 'plan-${baseName}-${suffix}'
+  functionApp: 'func-${baseName}-${suffix}'
+  systemTopic: 'evgt-${baseName}-storage-${suffix}'
+  containerAppsEnvironment: 'cae-${baseName}-${suffix}'
+  trainingJob: take('caj-${baseName}-train-${suffix}', 32)
+}
+
+// The product's contracts (DESIGN.md) plus the Flex plan's deployment package container.
+var containers = {
+  scans: 'scans'
+  tensors: 'tensors'
+  results: 'results'
+  models: 'models'
+  training: 'training'
+  deployment: 'app-package'
+}
+var queues = [
+  'score-requests'
+  'score-requests-poison'
+  'webjobs-blobtrigger-poison'
+]
+
+resource functionIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: names.functionIdentity
+  location: location
+  tags: tags
+}
+
+resource trainingIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: names.trainingIdentity
+  location: location
+  tags: tags
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: names.logAnalytics
+    appInsightsName: names.appInsights
+    location: location
+    tags: tags
+    retentionDays: logRetentionDays
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: names.storage
+    location: location
+    tags: tags
+    softDeleteDays: softDeleteDays
+    containerNames: map(items(containers), c => c.value)
+    queueNames: queues
+  }
+}
+
+module registry 'modules/registry.bicep' = {
+  name: 'registry'
+  params: {
+    name: names.registry
+    location: location
+    tags: tags
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    functionIdentityName: functionIdentity.name
+    trainingIdentityName: trainingIdentity.name
+    storageAccountName: names.storage
+    appInsightsName: names.appInsights
+    registryName: names.registry
+    trainingContainerName: containers.training
+    modelsContainerName: containers.models
+  }
+  dependsOn: [
+    storage
+    monitoring
+    registry
+  ]
+}
+
+module functions 'modules/functions.bicep' = {
+  name: 'functions'
+  params: {
+    planName: names.plan
+    appName: names.functionApp
+    location: location
+    tags: tags
+    identityId: functionIdentity.id
+    identityClientId: functionIdentity.properties.clientId
+    storageAccountName: names.storage
+    deploymentContainerName: containers.deployment
+    appInsightsName: names.appInsights
+    runtimeVersion: functionsRuntimeVersion
+    maximumInstanceCount: functionsMaximumInstanceCount
+    instanceMemoryMB: functionsInstanceMemoryMB
+  }
+  // The host starts with the app and reads its storage at once: let the roles exist first.
+  dependsOn: [
+    roles
+  ]
+}
+
+resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: names.storage
+}
+
+resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
+  name: names.systemTopic
+  location: location
+  tags: tags
+  properties: {
+    source: storageAccount.id
+    topicType: 'Microsoft.Storage.StorageAccounts'
+  }
+  dependsOn: [
+    storage
+  ]
+}
+
+module eventSubscription 'modules/eventSubscription.bicep' = if (deployEventSubscription) {
+  name: 'eventSubscription'
+  params: {
+    systemTopicName: systemTopic.name
+    functionAppName: names.functionApp
+    blobTriggerFunctionName: blobTriggerFunctionName
+    containerName: containers.scans
+  }
+  dependsOn: [
+    functions
+  ]
+}
+
+module training 'modules/trainingJob.bicep' = {
+  name: 'training'
+  params: {
+    environmentName: names.containerAppsEnvironment
+    jobName: names.trainingJob
+    location: location
+    tags: tags
+    logAnalyticsName: names.logAnalytics
+    gpuProfile: gpuProfile
+    deployJob: deployTrainingJob
+    identityId: trainingIdentity.id
+    identityClientId: trainingIdentity.properties.clientId
+    registryLoginServer: registry.outputs.loginServer
+    image: '${registry.outputs.loginServer}/${trainingImage}'
+    cronExpression: trainingSchedule
+    replicaTimeout: trainingReplicaTimeout
+    storageAccountUrl: 'https://${names.storage}.blob.${environment().suffixes.storage}'
+    trainingArgs: trainingArgs
+  }
+  // The workspace must exist, and AcrPull and the storage roles before the job's first pull.
+  dependsOn: [
+    monitoring
+    roles
+  ]
+}
+
+output resourceGroupName string = resourceGroup().name
+output storageAccountName string = storage.outputs.name
+output blobEndpoint string = storage.outputs.blobEndpoint
+output queueEndpoint string = storage.outputs.queueEndpoint
+output functionAppName string = functions.outputs.name
+output functionAppHostName string = functions.outputs.defaultHostName
+output registryName string = registry.outputs.name
+output registryLoginServer string = registry.outputs.loginServer
+output containerAppsEnvironmentName string = training.outputs.environmentName
+output trainingJobName string = training.outputs.jobName
+output gpuWorkloadProfileType string = training.outputs.gpuWorkloadProfileType
+output functionIdentityPrincipalId string = functionIdentity.properties.principalId
+output functionIdentityClientId string = functionIdentity.properties.clientId
+output trainingIdentityPrincipalId string = trainingIdentity.properties.principalId
+output trainingIdentityClientId string = trainingIdentity.properties.clientId
+output applicationInsightsName string = monitoring.outputs.appInsightsName
