@@ -97,7 +97,7 @@ public sealed class FileScorer
         var scan = _preprocessor.Process(image.OpenVolume(), cancellationToken);
         timings["preprocess"] = clock.Elapsed.TotalMilliseconds;
         return (scan.Tensor.Data, new InputDescription(sha256, [source.Width, source.Height, source.Depth],
-            [spacing.X, spacing.Y, spacing.Z], image.Header.DataType.Name()));
+            image.Header.DataType.Name(), [spacing.X, spacing.Y, spacing.Z]));
     }
 
     private static async Task<(float[], InputDescription)> ReadTensorAsync(string path, string sha256, Dictionary<string, double> timings, CancellationToken cancellationToken)
@@ -105,7 +105,7 @@ public sealed class FileScorer
         var clock = Stopwatch.StartNew();
         var tensor = await NpyFile.ReadAsync(path, cancellationToken: cancellationToken);
         timings["read"] = clock.Elapsed.TotalMilliseconds;
-        return (tensor.Data, new InputDescription(sha256, [.. tensor.Shape], null, "float32"));
+        return (tensor.Data, new InputDescription(sha256, [.. tensor.Shape], "float32"));
     }
 
     private static bool AllFinite(ReadOnlySpan<float> values)

@@ -15,7 +15,7 @@ public sealed class ScanResultContractTests
         Label = ScanLabels.Abnormal,
         Threshold = 0.5,
         Model = new ModelReference("20261129-0130-3fa2c1", new string('a', 64)),
-        Input = new InputDescription(new string('b', 64), [512, 512, 64], [0.7, 0.7, 5.0], "int16"),
+        Input = new InputDescription(new string('b', 64), [512, 512, 64], "int16", [0.7, 0.7, 5.0]),
         TimingsMs = new Dictionary<string, double> { ["read"] = 120.5, ["preprocess"] = 80.25, ["inference"] = 640 },
         CreatedAt = Created,
     };
@@ -54,6 +54,19 @@ public sealed class ScanResultContractTests
         Assert.Equal(ContractsJson.Serialize(original), ContractsJson.Serialize(back));
         Assert.Equal(original.Status, back.Status);
         Assert.Equal(original.Input!.Shape, back.Input!.Shape);
+    }
+
+    [Fact]
+    public void RoundTrip_InputWithoutSpacing_OmitsAndRestoresIt()
+    {
+        var original = Scored() with { Input = new InputDescription(new string('b', 64), [128, 128, 64], "float32") };
+
+        string json = ContractsJson.Serialize(original);
+        var back = ContractsJson.DeserializeResult(json);
+
+        Assert.DoesNotContain("spacingMm", json);
+        Assert.Null(back.Input!.SpacingMm);
+        Assert.Empty(ResultSchema.Errors(json));
     }
 
     [Fact]
