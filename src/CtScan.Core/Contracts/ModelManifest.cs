@@ -1,0 +1,115 @@
+using System.Globalization;
+
+namespace CtScan.Contracts;
+
+/// <summary>
+/// <c>manifest.json</c>, written beside every <c>model.onnx</c>: which file, how to feed it, how to read its output,
+/// which preprocessing produced its training data, and where it came from. The scorer trusts nothing else.
+/// </summary>
+public sealed record ModelManifest
+{
+    public const int CurrentSchemaVersion = 1;
+    public const string DefaultModelFile = "model.onnx";
+    public const double DefaultThreshold = 0.5;
+    public const string DefaultDescription =
+        "Research prototype classifying chest CT scans as normal or showing viral pneumonia findings. Not for clinical use: not a medical device, not validated for diagnosis.";
+
+    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+
+    /// <summary>The model's version, e.g. 20261129-0130-3fa2c1 (also its folder name in the registry).</summary>
+    public required string Version { get; init; }
+
+    /// <summary>The model file, relative to the manifest's folder.</summary>
+    public string ModelFile { get; init; } = DefaultModelFile;
+
+    /// <summary>SHA-256 of the model file, 64 lowercase hex digits; checked before the model is loaded.</summary>
+    public required string Sha256 { get; init; }
+
+    public required ModelInputSpec Input { get; init; }
+
+    public required ModelOutputSpec Output { get; init; }
+
+    /// <summary>Probabilities at or above it are labelled abnormal.</summary>
+    public double Threshold { get; init; } = DefaultThreshold;
+
+    public required PreprocessingSpec Preprocessing { get; init; }
+
+    /// <summary>Validation metrics of the training run (e.g. valAccuracy, valLoss, epoch), when known.</summary>
+    public IReadOnlyDictionary<string, double>? TrainingMetrics { get; init; }
+
+    /// <summary>A fingerprint of the training data (e.g. SHA-256 over the sorted scan hashes), when known.</summary>
+    public string? DataFingerprint { get; init; }
+
+    /// <summary>When the model was exported or imported (UTC).</summary>
+    public required DateTimeOffset Created { get; init; }
+
+    public bool NotForClinicalUse { get; init; } = true;
+
+    public string Description { get; init; } = DefaultDescription;
+
+    /// <summary>Every problem, each naming its JSON field, the bad value and what is allowed; empty when usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        void Check(bool ok, string field, string message) { if (!ok) problems.Add($"{field}: {message}"); }
+
+        Check(SchemaVersion == CurrentSchemaVersion, "schemaVersion", $"got {SchemaVersion}; this reader knows {CurrentSchemaVersion}");
+        Check(!string.IsNullOrWhiteSpace(Version) && Version.IndexOfAny(['/', '\\']) < 0 && Version is not ("." or ".."),
+            "version", $"must be a non-empty folder name without slashes; got '{Version}'");
+        Check(!string.IsNullOrWhiteSpace(ModelFile) && !Path.IsPathRooted(ModelFile) && !ModelFile.Contains(".."),
+            "modelFile", $"must be a relative file name inside the model folder; got '{ModelFile}'");
+        Check(Sha256Hex.IsValid(Sha256), "sha256", $"must be 64 lowercase hex digits; got '{Sha256}'");
+        if (Input is null) problems.Add("input: missing");
+        else
+        {
+            Check(!string.IsNullOrWhiteSpace(Input.Name), "input.name", $"must not be empty; got '{Input.Name}'");
+            Check(Enum.IsDefined(Input.Layout), "input.layout", $"got {Input.Layout}; expected one of {{NCDHW, NDHWC}}");
+            Check(Input.Shape is { Count: 3 } s && s.All(n => n > 0), "input.shape",
+                $"must be three positive extents [W, H, D]; got {Format(Input.Shape)}");
+        }
+        if (Output is null) problems.Add("output: missing");
+        else
+        {
+            Check(!string.IsNullOrWhiteSpace(Output.Name), "output.name", $"must not be empty; got '{Output.Name}'");
+            Check(Enum.IsDefined(Output.Kind), "output.kind", $"got {Output.Kind}; expected one of {{sigmoid, logit}}");
+        }
+        Check(Threshold is >= 0 and <= 1, "threshold", $"must be in [0, 1]; got {Threshold.ToString(CultureInfo.InvariantCulture)}");
+        if (Preprocessing is null) problems.Add("preprocessing: missing");
+        else
+        {
+            Check(double.IsFinite(Preprocessing.WindowMinimumHu) && double.IsFinite(Preprocessing.WindowMaximumHu)
+                  && Preprocessing.WindowMinimumHu < Preprocessing.WindowMaximumHu,
+                "preprocessing.windowMinimumHu", $"the HU window must be finite with minimum < maximum; got [{Preprocessing.WindowMinimumHu.ToString(CultureInfo.InvariantCulture)}, {Preprocessing.WindowMaximumHu.ToString(CultureInfo.InvariantCulture)}]");
+            Check(Preprocessing.TargetShape is { Count: 3 } t && t.All(n => n > 0), "preprocessing.targetShape",
+                $"must be three positive extents [W, H, D]; got {Format(Preprocessing.TargetShape)}");
+            if (Input?.Shape is { Count: 3 } && Preprocessing.TargetShape is { Count: 3 })
+                Check(Input.Shape.SequenceEqual(Preprocessing.TargetShape), "preprocessing.targetShape",
+                    $"must equal input.shape {Format(Input.Shape)} (preprocessing makes the model's input); got {Format(Preprocessing.TargetShape)}");
+        }
+        Check(TrainingMetrics is null || TrainingMetrics.Values.All(double.IsFinite), "trainingMetrics", "every metric must be a finite number");
+        Check(Created != default, "created", "must be set (UTC ISO-8601)");
+        Check(!string.IsNullOrWhiteSpace(Description), "description", "must say what the model is and that it is not for clinical use");
+        return problems;
+    }
+
+    /// <summary>This manifest, or an <see cref="InvalidDataException"/> listing every problem.</summary>
+    public ModelManifest Validated()
+    {
+        var problems = Validate();
+        return problems.Count == 0 ? this : throw new InvalidDataException($"invalid model manifest: {string.Join("; ", problems)}");
+    }
+
+    /// <summary>The volume shape the model takes (W, H, D).</summary>
+    public VolumeShape InputVolume => new(Input.Shape[0], Input.Shape[1], Input.Shape[2]);
+
+    private static string Format(IReadOnlyList<int>? values) => values is null ? "null" : $"[{string.Join(", ", values)}]";
+}
+
+/// <summary>The graph input: its name, axis order and the volume [W, H, D] it takes (one channel, any batch size).</summary>
+public sealed record ModelInputSpec(string Name, TensorLayout Layout, IReadOnlyList<int> Shape);
+
+/// <summary>The graph output [N, 1]: its name and whether it is a probability or a logit.</summary>
+public sealed record ModelOutputSpec(string Name, OutputKind Kind);
+
+/// <summary>The preprocessing the model was trained with (see CtScan.Preprocessing.PreprocessingOptions).</summary>
+public sealed record PreprocessingSpec(double WindowMinimumHu, double WindowMaximumHu, IReadOnlyList<int> TargetShape);
