@@ -16,5 +16,7 @@ public static class CtScanCommand
         DemoCommand.Create(),
         ModelCommand.Create(),
         DatasetCommand.Create(),
+        SubmitCommand.Create(),
+        ResultsCommand.Create(),
     };
 }

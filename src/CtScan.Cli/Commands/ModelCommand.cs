@@ -10,6 +10,10 @@ internal static class ModelCommand
     public static Command Create() => new("model", "The seed's 3-D CNN: inspect it (training and export come later)")
     {
         CreateSummary(),
+        ModelRegistryCommands.CreatePublish(),
+        ModelRegistryCommands.CreatePromote(),
+        ModelRegistryCommands.CreateRollback(),
+        ModelRegistryCommands.CreateList(),
     };
 
     private static Command CreateSummary()
