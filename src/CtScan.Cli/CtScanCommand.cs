@@ -6,7 +6,7 @@ namespace CtScan.Cli;
 /// <summary>The <c>ctscan</c> root command with every verb; built here so tests can invoke it in-process.</summary>
 public static class CtScanCommand
 {
-    public static RootCommand Create() => new("ctscan: CT scan classification, every step by hand (read, preprocess, look, benchmark).")
+    public static RootCommand Create() => new("ctscan: CT scan classification, every step by hand (read, preprocess, look, export, score, benchmark).")
     {
         InfoCommand.Create(),
         PreprocessCommand.Create(),
@@ -16,6 +16,8 @@ public static class CtScanCommand
         DemoCommand.Create(),
         ModelCommand.Create(),
         DatasetCommand.Create(),
+        ExportCommand.Create(),
+        ScoreCommand.Create(),
         SubmitCommand.Create(),
         ResultsCommand.Create(),
     };

@@ -186,7 +186,7 @@ public class ScoreRequestHandler
         double[]? spacing = metadata.TryGetValue(TensorMetadata.SpacingMm, out var sp)
             ? [.. sp.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture))]
             : null;
-        return new InputDescription(sha256, shape, spacing, metadata.TryGetValue(TensorMetadata.Datatype, out var d) ? d : "unknown");
+        return new InputDescription(Sha256: sha256, Shape: shape, Datatype: metadata.TryGetValue(TensorMetadata.Datatype, out var d) ? d : "unknown", SpacingMm: spacing);
     }
 
     private ScanResult Reject(ScoreRequest request, string code, string message, Dictionary<string, double> timings, Stopwatch total) =>

@@ -65,6 +65,8 @@ public sealed class LocalHostSmokeTests(AzuriteFixture azurite, ITestOutputHelpe
                 Assert.Equal(new ModelReference(manifest.Version, manifest.Sha256), result.Model);
                 Assert.Equal(Sha256Hex.Of(scans[name]), result.Input!.Sha256);
                 Assert.InRange(result.ProbabilityAbnormal!.Value, 0, 1);
+                string json = (await services.Clients.Results.GetBlobClient(name + ".json").DownloadContentAsync()).Value.Content.ToString();
+                Assert.Empty(CtScan.Tests.Contracts.ResultSchema.Errors(json));
             }
         }
         finally

@@ -87,8 +87,16 @@ internal sealed class PipelineTestContext : IAsyncDisposable
 
     public QueueClient RawQueue(string name) => new(Options.ConnectionString, name, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
 
-    public async Task<ScanResult?> ReadResultAsync(string blobName) =>
-        (await Services.Results.TryReadAsync(blobName))?.Result;
+    /// <summary>Reads a result, first checking its stored JSON against schemas/scan-result.schema.json.</summary>
+    public async Task<ScanResult?> ReadResultAsync(string blobName)
+    {
+        var blob = Services.Clients.Results.GetBlobClient(blobName);
+        if (!await blob.ExistsAsync()) return null;
+        string json = (await blob.DownloadContentAsync()).Value.Content.ToString();
+        var errors = CtScan.Tests.Contracts.ResultSchema.Errors(json);
+        Assert.True(errors.Count == 0, $"{blobName} does not match the result schema: {string.Join("; ", errors)}\n{json}");
+        return ContractsJson.DeserializeResult(json);
+    }
 
     public async Task<List<string>> ResultBlobNamesAsync()
     {

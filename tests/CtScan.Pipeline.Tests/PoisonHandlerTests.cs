@@ -27,7 +27,12 @@ public sealed class PoisonHandlerTests(AzuriteFixture azurite)
     public async Task HandleScoreRequestAsync_NewerResultExists_KeepsIt()
     {
         await using var t = await PipelineTestContext.CreateAsync(azurite);
-        var scored = new ScanResult { Scan = "k.nii", Status = ScanStatus.Scored, ProbabilityAbnormal = 0.25, Label = "normal", CreatedAt = DateTimeOffset.UtcNow };
+        var scored = new ScanResult
+        {
+            Scan = "k.nii", Status = ScanStatus.Scored, ProbabilityAbnormal = 0.25, Label = "normal", Threshold = 0.5,
+            Model = new ModelReference("v1", new string('c', 64)), Input = new InputDescription(new string('d', 64), [64, 64, 16], "int16"),
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
         await t.Services.Results.WriteAsync(scored);
 
         bool written = await t.Services.Poison.HandleScoreRequestAsync(Request("k.nii", DateTimeOffset.UtcNow.AddMinutes(-5)));

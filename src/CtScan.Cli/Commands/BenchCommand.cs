@@ -18,7 +18,11 @@ internal static class BenchCommand
         var shape = new ShapeOption("--shape", "Scan size", new VolumeShape(512, 512, 64));
         var iterations = new Option<int>("--iterations") { Description = "Timed runs per case (after one warm-up)", DefaultValueFactory = _ => 15 };
         var allCores = new Option<bool>("--all-cores") { Description = "Do not pin the process to one core" };
-        var command = new Command("bench", "Benchmark preprocessing of an int16 scan (.nii and .nii.gz) on one core") { shape.Option, iterations, allCores };
+        // Without a subcommand, bench runs the preprocessing benchmark (its original behaviour); `bench model` times inference.
+        var command = new Command("bench", "Benchmark preprocessing of an int16 scan (.nii and .nii.gz) on one core; `bench model` times inference")
+        {
+            shape.Option, iterations, allCores, BenchModelCommand.Create(),
+        };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
         {
             var size = shape.GetValue(parse);

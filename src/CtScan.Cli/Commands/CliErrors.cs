@@ -1,6 +1,7 @@
 using System.CommandLine;
 using CtScan.Cli.Datasets;
 using CtScan.Nifti;
+using CtScan.Scoring;
 using CtScan.Tensors;
 
 namespace CtScan.Cli.Commands;
@@ -24,8 +25,8 @@ internal static class CliErrors
         }
         catch (Exception failure) when (failure is NiftiFormatException or NpyFormatException or FileNotFoundException
                                           or DirectoryNotFoundException or ArgumentException or UnauthorizedAccessException
-                                          or DatasetDownloadException or Pipeline.PipelineConfigurationException
-                                          or Pipeline.ModelRegistryException or Scoring.ModelLoadException)
+                                          or DatasetDownloadException or ModelLoadException or InvalidDataException
+                                          or Pipeline.PipelineConfigurationException or Pipeline.ModelRegistryException)
         {
             error.WriteLine($"error: {failure.Message}");
             return BadInput;

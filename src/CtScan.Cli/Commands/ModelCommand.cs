@@ -1,20 +1,55 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using CtScan.Contracts;
+using CtScan.Scoring;
 using CtScan.Training;
 
 namespace CtScan.Cli.Commands;
 
-/// <summary><c>ctscan model …</c>: the seed's 3-D CNN. <c>summary</c> prints its layer table like Keras's model.summary().</summary>
+/// <summary>
+/// <c>ctscan model …</c>: the seed's 3-D CNN. <c>summary</c> prints its layer table like Keras's model.summary();
+/// <c>import</c> makes a model folder from an ONNX file trained elsewhere.
+/// </summary>
 internal static class ModelCommand
 {
-    public static Command Create() => new("model", "The seed's 3-D CNN: inspect it (training and export come later)")
+    public static Command Create() => new("model", "The seed's 3-D CNN: inspect it; import ONNX models trained elsewhere")
     {
         CreateSummary(),
+        CreateImport(),
         ModelRegistryCommands.CreatePublish(),
         ModelRegistryCommands.CreatePromote(),
         ModelRegistryCommands.CreateRollback(),
         ModelRegistryCommands.CreateList(),
     };
+
+    private static Command CreateImport()
+    {
+        var file = new Argument<FileInfo>("file") { Description = "An ONNX model with one float32 input [N,1,W,H,D] or [N,W,H,D,1] and one output [N,1]" };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder to write model.onnx and manifest.json into", Required = true };
+        var layout = new Option<string>("--layout") { Description = "Input axis order: NCDHW (channels first) or NDHWC (channels last)", DefaultValueFactory = _ => "NCDHW" };
+        layout.AcceptOnlyFromAmong("NCDHW", "NDHWC");
+        var kind = new Option<string>("--output-kind") { Description = "What the output holds: sigmoid (a probability) or logit", DefaultValueFactory = _ => "sigmoid" };
+        kind.AcceptOnlyFromAmong("sigmoid", "logit");
+        var threshold = new Option<double>("--threshold") { Description = "Probability at or above which a scan is labelled abnormal", DefaultValueFactory = _ => ModelManifest.DefaultThreshold };
+        var version = new Option<string?>("--version") { Description = "Model version (default: UTC time and short hash)" };
+        var command = new Command("import", "Make a model folder (model.onnx + manifest.json) from an ONNX file trained elsewhere")
+        {
+            file, output, layout, kind, threshold, version,
+        };
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, _) =>
+        {
+            var manifest = ModelImporter.Import(parse.GetRequiredValue(file).FullName, parse.GetRequiredValue(output).FullName, new ModelImportOptions
+            {
+                Layout = ContractNames.ParseLayout(parse.GetRequiredValue(layout)),
+                OutputKind = ContractNames.ParseOutputKind(parse.GetRequiredValue(kind)),
+                Threshold = parse.GetValue(threshold),
+                Version = parse.GetValue(version),
+            });
+            stdout.WriteLine(ContractsJson.Serialize(manifest));
+            return Task.CompletedTask;
+        }, cancellationToken));
+        return command;
+    }
 
     private static Command CreateSummary()
     {

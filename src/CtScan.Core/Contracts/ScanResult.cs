@@ -53,7 +53,7 @@ public enum ScanStatus
 public sealed record ModelReference(string Version, string Sha256);
 
 /// <summary>The scored input: the SHA-256 of the scan file, its shape, voxel spacing (mm, when known) and data type.</summary>
-public sealed record InputDescription(string Sha256, IReadOnlyList<int> Shape, IReadOnlyList<double>? SpacingMm, string Datatype);
+public sealed record InputDescription(string Sha256, IReadOnlyList<int> Shape, string Datatype, IReadOnlyList<double>? SpacingMm = null);
 
 public sealed record ScanError(string Code, string Message);
 

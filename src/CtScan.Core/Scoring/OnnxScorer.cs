@@ -47,12 +47,10 @@ public sealed class OnnxScorer : IDisposable
         if (!File.Exists(modelPath)) throw new ModelLoadException($"model file {modelPath} does not exist");
 
         byte[] model = File.ReadAllBytes(modelPath);
-        if (options.VerifySha256)
-        {
-            string actual = Sha256Hex.Of(model);
-            if (actual != manifest.Sha256)
-                throw new ModelLoadException($"model file {modelPath} has SHA-256 {actual}; the manifest (version {manifest.Version}) says {manifest.Sha256}. Refusing to load it.");
-        }
+        // Always checked: a model that is not the one the manifest describes must never score a patient's scan.
+        string actual = Sha256Hex.Of(model);
+        if (actual != manifest.Sha256)
+            throw new ModelLoadException($"model file {modelPath} has SHA-256 {actual}; the manifest (version {manifest.Version}) says {manifest.Sha256}. Refusing to load it.");
 
         using var sessionOptions = new SessionOptions
         {

@@ -6,9 +6,6 @@ public sealed record OnnxScorerOptions
     /// <summary>Threads one inference may use (ONNX Runtime's intra-op pool); 0 lets ONNX Runtime choose (one per core).</summary>
     public int IntraOpThreads { get; init; }
 
-    /// <summary>Check the model file's SHA-256 against the manifest before loading it (on by default; keep it on).</summary>
-    public bool VerifySha256 { get; init; } = true;
-
     public OnnxScorerOptions Validated()
     {
         if (IntraOpThreads < 0)

@@ -1,0 +1,48 @@
+using CtScan.Contracts;
+using CtScan.Scoring;
+
+namespace CtScan.Training.Onnx;
+
+/// <summary>Settings of <see cref="ModelExport"/>: the manifest fields the network cannot tell.</summary>
+public sealed record ModelExportOptions
+{
+    /// <summary>The version; null gives <see cref="ModelVersions.Default"/>.</summary>
+    public string? Version { get; init; }
+    public double Threshold { get; init; } = ModelManifest.DefaultThreshold;
+    public IReadOnlyDictionary<string, double>? TrainingMetrics { get; init; }
+    public string? DataFingerprint { get; init; }
+    /// <summary>The preprocessing the network was trained with (the seed's by default; its target must be the network's input).</summary>
+    public double WindowMinimumHu { get; init; } = Preprocessing.HuWindow.SeedMinimumHu;
+    public double WindowMaximumHu { get; init; } = Preprocessing.HuWindow.SeedMaximumHu;
+    public OnnxExportOptions Onnx { get; init; } = new();
+}
+
+/// <summary>Writes a trained <see cref="CtScanNet"/> as a model folder: model.onnx + manifest.json.</summary>
+public static class ModelExport
+{
+    public static ModelManifest ToFolder(CtScanNet model, string directory, ModelExportOptions? options = null, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new ModelExportOptions();
+        byte[] onnx = CtScanOnnxExporter.Export(model, options.Onnx);
+        var created = (clock ?? TimeProvider.System).GetUtcNow();
+        string sha256 = Sha256Hex.Of(onnx);
+        var input = model.Options.Input;
+        int[] shape = [input.Width, input.Height, input.Depth];
+        var manifest = new ModelManifest
+        {
+            Version = options.Version ?? ModelVersions.Default(created, sha256),
+            Sha256 = sha256,
+            Input = new ModelInputSpec(options.Onnx.InputName, options.Onnx.Layout, shape),
+            Output = new ModelOutputSpec(options.Onnx.OutputName, options.Onnx.Output),
+            Threshold = options.Threshold,
+            Preprocessing = new PreprocessingSpec(options.WindowMinimumHu, options.WindowMaximumHu, shape),
+            TrainingMetrics = options.TrainingMetrics,
+            DataFingerprint = options.DataFingerprint,
+            Created = created,
+        };
+        var problems = manifest.Validate();
+        if (problems.Count > 0) throw new ArgumentException($"cannot export: {string.Join("; ", problems)}");
+        return ModelFolder.Write(directory, onnx, manifest);
+    }
+}

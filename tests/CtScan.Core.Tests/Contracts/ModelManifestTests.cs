@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+using CtScan.Contracts;
+
+namespace CtScan.Tests.Contracts;
+
+public sealed class ModelManifestTests
+{
+    internal static ModelManifest Valid() => new()
+    {
+        Version = "20261129-0130-3fa2c1",
+        Sha256 = new string('e', 64),
+        Input = new ModelInputSpec("scan", TensorLayout.Ndhwc, [128, 128, 64]),
+        Output = new ModelOutputSpec("probability", OutputKind.Logit),
+        Threshold = 0.42,
+        Preprocessing = new PreprocessingSpec(-1000, 400, [128, 128, 64]),
+        TrainingMetrics = new Dictionary<string, double> { ["valAccuracy"] = 0.78, ["valLoss"] = 0.51 },
+        DataFingerprint = "sha256:" + new string('f', 64),
+        Created = new DateTimeOffset(2026, 11, 29, 1, 30, 0, TimeSpan.Zero),
+    };
+
+    [Fact]
+    public void RoundTrip_EveryField_Survives()
+    {
+        var manifest = Valid();
+
+        var back = ContractsJson.DeserializeManifest(ContractsJson.Serialize(manifest));
+
+        Assert.Equal(ContractsJson.Serialize(manifest), ContractsJson.Serialize(back));
+        Assert.Equal((TensorLayout.Ndhwc, OutputKind.Logit, 0.42), (back.Input.Layout, back.Output.Kind, back.Threshold));
+        Assert.Equal([128, 128, 64], back.Input.Shape);
+        Assert.Equal(0.78, back.TrainingMetrics!["valAccuracy"]);
+        Assert.True(back.NotForClinicalUse);
+    }
+
+    [Fact]
+    public void Serialize_UsesContractSpellings()
+    {
+        var json = JsonNode.Parse(ContractsJson.Serialize(Valid()))!.AsObject();
+
+        Assert.Equal("NDHWC", (string?)json["input"]!["layout"]);
+        Assert.Equal("logit", (string?)json["output"]!["kind"]);
+        Assert.Equal("model.onnx", (string?)json["modelFile"]);
+        Assert.True((bool?)json["notForClinicalUse"]);
+        Assert.Contains("Not for clinical use", (string?)json["description"]);
+    }
+
+    [Fact]
+    public void Validate_ValidManifest_HasNoProblems() => Assert.Empty(Valid().Validate());
+
+    public static TheoryData<string, Func<ModelManifest, ModelManifest>> BadFields => new()
+    {
+        { "version", m => m with { Version = "../x" } },
+        { "sha256", m => m with { Sha256 = "ABC" } },
+        { "input.name", m => m with { Input = m.Input with { Name = "" } } },
+        { "input.shape", m => m with { Input = m.Input with { Shape = [128, 128] } } },
+        { "output.kind", m => m with { Output = m.Output with { Kind = (OutputKind)7 } } },
+        { "threshold", m => m with { Threshold = 1.5 } },
+        { "preprocessing.windowMinimumHu", m => m with { Preprocessing = m.Preprocessing with { WindowMinimumHu = 500 } } },
+        { "preprocessing.targetShape", m => m with { Preprocessing = m.Preprocessing with { TargetShape = [64, 64, 64] } } },
+        { "trainingMetrics", m => m with { TrainingMetrics = new Dictionary<string, double> { ["valLoss"] = double.NaN } } },
+        { "created", m => m with { Created = default } },
+        { "modelFile", m => m with { ModelFile = "/etc/passwd" } },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadFields))]
+    public void Validate_OneBadField_NamesIt(string field, Func<ModelManifest, ModelManifest> spoil)
+    {
+        var problems = spoil(Valid()).Validate();
+
+        var problem = Assert.Single(problems);
+        Assert.StartsWith(field + ":", problem);
+    }
+
+    [Fact]
+    public void Deserialize_UnknownLayout_NamesThePath()
+    {
+        var json = JsonNode.Parse(ContractsJson.Serialize(Valid()))!.AsObject();
+        json["input"]!["layout"] = "NHWC";
+
+        var error = Assert.Throws<InvalidDataException>(() => ContractsJson.DeserializeManifest(json.ToJsonString()));
+
+        Assert.Contains("input.layout", error.Message);
+    }
+
+    [Fact]
+    public void Deserialize_MissingSha256_IsRefused()
+    {
+        var json = JsonNode.Parse(ContractsJson.Serialize(Valid()))!.AsObject();
+        json.Remove("sha256");
+
+        var error = Assert.Throws<InvalidDataException>(() => ContractsJson.DeserializeManifest(json.ToJsonString()));
+
+        Assert.Contains("sha256", error.Message);
+    }
+
+    [Fact]
+    public void Deserialize_BadThreshold_ListsTheProblem()
+    {
+        var json = JsonNode.Parse(ContractsJson.Serialize(Valid()))!.AsObject();
+        json["threshold"] = -0.1;
+
+        var error = Assert.Throws<InvalidDataException>(() => ContractsJson.DeserializeManifest(json.ToJsonString()));
+
+        Assert.Contains("threshold: must be in [0, 1]; got -0.1", error.Message);
+    }
+}

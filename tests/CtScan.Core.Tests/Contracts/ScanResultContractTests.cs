@@ -1,0 +1,122 @@
+using System.Text.Json.Nodes;
+using CtScan.Contracts;
+
+namespace CtScan.Tests.Contracts;
+
+public sealed class ScanResultContractTests
+{
+    private static readonly DateTimeOffset Created = new(2026, 11, 29, 1, 30, 0, TimeSpan.Zero);
+
+    internal static ScanResult Scored() => new()
+    {
+        Scan = "hospital-a/2026/ct-0001.nii.gz",
+        Status = ScanStatus.Scored,
+        ProbabilityAbnormal = 0.73,
+        Label = ScanLabels.Abnormal,
+        Threshold = 0.5,
+        Model = new ModelReference("20261129-0130-3fa2c1", new string('a', 64)),
+        Input = new InputDescription(new string('b', 64), [512, 512, 64], "int16", [0.7, 0.7, 5.0]),
+        TimingsMs = new Dictionary<string, double> { ["read"] = 120.5, ["preprocess"] = 80.25, ["inference"] = 640 },
+        CreatedAt = Created,
+    };
+
+    internal static ScanResult Rejected() => new()
+    {
+        Scan = "x.npy",
+        Status = ScanStatus.Rejected,
+        Error = new ScanError(ScanErrorCodes.ShapeMismatch, "tensor shape [10, 10, 10]; the model takes [128, 128, 64]"),
+        CreatedAt = Created,
+    };
+
+    [Fact]
+    public void Serialize_Scored_IsCamelCaseWithContractValues()
+    {
+        var json = JsonNode.Parse(ContractsJson.Serialize(Scored()))!.AsObject();
+
+        Assert.Equal("1.0", (string?)json["schemaVersion"]);
+        Assert.Equal("scored", (string?)json["status"]);
+        Assert.Equal(0.73, (double?)json["probabilityAbnormal"]);
+        Assert.Equal("abnormal", (string?)json["label"]);
+        Assert.Equal("20261129-0130-3fa2c1", (string?)json["model"]!["version"]);
+        Assert.Equal(512, (int?)json["input"]!["shape"]![0]);
+        Assert.Equal(80.25, (double?)json["timingsMs"]!["preprocess"]);
+        Assert.Equal("2026-11-29T01:30:00+00:00", (string?)json["createdAt"]);
+        Assert.False(json.ContainsKey("error"), "a scored result has no error field");
+    }
+
+    [Fact]
+    public void RoundTrip_Scored_GivesAnEqualResult()
+    {
+        var original = Scored();
+
+        var back = ContractsJson.DeserializeResult(ContractsJson.Serialize(original));
+
+        Assert.Equal(ContractsJson.Serialize(original), ContractsJson.Serialize(back));
+        Assert.Equal(original.Status, back.Status);
+        Assert.Equal(original.Input!.Shape, back.Input!.Shape);
+    }
+
+    [Fact]
+    public void RoundTrip_InputWithoutSpacing_OmitsAndRestoresIt()
+    {
+        var original = Scored() with { Input = new InputDescription(new string('b', 64), [128, 128, 64], "float32") };
+
+        string json = ContractsJson.Serialize(original);
+        var back = ContractsJson.DeserializeResult(json);
+
+        Assert.DoesNotContain("spacingMm", json);
+        Assert.Null(back.Input!.SpacingMm);
+        Assert.Empty(ResultSchema.Errors(json));
+    }
+
+    [Fact]
+    public void Schema_ScoredAndRejected_AreValid()
+    {
+        Assert.Empty(ResultSchema.Errors(ContractsJson.Serialize(Scored())));
+        Assert.Empty(ResultSchema.Errors(ContractsJson.Serialize(Rejected())));
+    }
+
+    [Theory]
+    [InlineData("status", "\"done\"")]                     // not one of the three statuses
+    [InlineData("probabilityAbnormal", "1.5")]            // outside [0, 1]
+    [InlineData("label", "\"sick\"")]                     // not normal/abnormal
+    [InlineData("error", "{\"code\":\"x\",\"message\":\"y\"}")] // a scored result with an error
+    [InlineData("createdAt", "\"yesterday\"")]            // not a date-time
+    [InlineData("extra", "1")]                             // unknown field
+    public void Schema_ScoredWithOneBadField_IsInvalid(string field, string value)
+    {
+        var json = JsonNode.Parse(ContractsJson.Serialize(Scored()))!.AsObject();
+        json[field] = JsonNode.Parse(value);
+
+        Assert.NotEmpty(ResultSchema.Errors(json.ToJsonString()));
+    }
+
+    [Fact]
+    public void Schema_RejectedWithoutError_IsInvalid()
+    {
+        var json = JsonNode.Parse(ContractsJson.Serialize(Rejected()))!.AsObject();
+        json.Remove("error");
+
+        Assert.NotEmpty(ResultSchema.Errors(json.ToJsonString()));
+    }
+
+    [Theory]
+    [InlineData(0.5, 0.5, "abnormal")]
+    [InlineData(0.4999, 0.5, "normal")]
+    [InlineData(0.2, 0.1, "abnormal")]
+    [InlineData(0.95, 0.97, "normal")]
+    public void Label_ProbabilityAgainstThreshold_AtOrAboveIsAbnormal(double probability, double threshold, string label) =>
+        Assert.Equal(label, ScanLabels.For(probability, threshold));
+
+    [Fact]
+    public void ScoreRequest_RoundTrip_UsesTheQueueFieldNames()
+    {
+        var request = new ScoreRequest("a/b.nii.gz", new string('c', 64) + ".npy", new string('c', 64), Created);
+
+        string json = ContractsJson.Serialize(request);
+        var node = JsonNode.Parse(json)!.AsObject();
+
+        Assert.Equal(["scan", "tensor", "sha256", "enqueuedAt"], node.Select(p => p.Key));
+        Assert.Equal(request, ContractsJson.DeserializeScoreRequest(json));
+    }
+}
