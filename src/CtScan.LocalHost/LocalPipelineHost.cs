@@ -29,6 +29,9 @@ public sealed record LocalHostSettings
     public Func<PipelineOptions, PipelineOptions>? ConfigurePipeline { get; init; }
 
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>Last say over the services (tests: replace a handler to simulate failures).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
 }
 
 /// <summary>
@@ -48,6 +51,7 @@ public static class LocalPipelineHost
         var options = PipelineOptions.FromSettings(key => configuration[key]);
         var queues = configuration.GetSection("extensions:queues");
         if (queues.GetValue<int?>("maxDequeueCount") is { } maxDequeue) options = options with { MaxDequeueCount = maxDequeue };
+        if (configuration.GetValue<int?>("extensions:blobs:poisonBlobThreshold") is { } blobAttempts) options = options with { BlobTriggerMaxAttempts = blobAttempts };
         if (settings.ConfigurePipeline is { } configure) options = configure(options);
         options.Validated();
         if (options.ConnectionString is null)
@@ -78,6 +82,7 @@ public static class LocalPipelineHost
                 services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Models);
                 services.AddSingleton<ITypeLocator>(new FixedTypeLocator(TriggerTypes));
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
+                settings.ConfigureServices?.Invoke(services);
             })
             .UseConsoleLifetime()
             .Build();

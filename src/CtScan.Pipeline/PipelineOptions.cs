@@ -74,6 +74,9 @@ public sealed record PipelineOptions
     /// </summary>
     public int MaxDequeueCount { get; init; } = 5;
 
+    /// <summary>The hosts' blob-trigger attempts before the poison queue (host.json extensions.blobs.poisonBlobThreshold).</summary>
+    public int BlobTriggerMaxAttempts { get; init; } = 5;
+
     /// <summary>Options for a connection string.</summary>
     public static PipelineOptions ForConnectionString(string connectionString) => new() { ConnectionString = connectionString };
 
@@ -134,6 +137,8 @@ public sealed record PipelineOptions
             throw new PipelineConfigurationException($"MaxScanBytes must be positive; got {MaxScanBytes}");
         if (MaxDequeueCount <= 0)
             throw new PipelineConfigurationException($"MaxDequeueCount must be positive; got {MaxDequeueCount}");
+        if (BlobTriggerMaxAttempts <= 0)
+            throw new PipelineConfigurationException($"BlobTriggerMaxAttempts must be positive; got {BlobTriggerMaxAttempts}");
         foreach (var (name, value) in new[]
                  {
                      (nameof(ScansContainer), ScansContainer), (nameof(TensorsContainer), TensorsContainer),

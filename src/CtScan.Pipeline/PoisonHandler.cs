@@ -76,11 +76,13 @@ public class PoisonHandler
             poison = null;
         }
         if (poison?.BlobName is not { Length: > 0 } blobName)
-            return await WriteInvalidAsync(message, $"a blob-trigger poison message without a blob name failed after {Attempts} attempts", cancellationToken).ConfigureAwait(false);
+            return await WriteInvalidAsync(message, $"a blob-trigger poison message without a blob name failed after {_clients.Options.BlobTriggerMaxAttempts} attempts", cancellationToken).ConfigureAwait(false);
 
-        string function = poison.FunctionId is { } id ? id[(id.LastIndexOf('.') + 1)..] : "the blob trigger";
+        // FunctionId is "Host.Functions.PreprocessScan" on Functions, "<Namespace>.PreprocessScan.Run" on the WebJobs SDK.
+        string function = poison.FunctionId is { Length: > 0 } id ? (id.EndsWith(".Run", StringComparison.Ordinal) ? id[..^4] : id) : "the blob trigger";
+        function = function[(function.LastIndexOf('.') + 1)..];
         var result = Failed(blobName,
-            $"{function} failed after {Attempts} attempts on {poison.ContainerName}/{blobName} (ETag {poison.ETag}); the blob was not preprocessed. Check the host's logs, then upload the scan again.");
+            $"{function} failed after {_clients.Options.BlobTriggerMaxAttempts} attempts on {poison.ContainerName}/{blobName} (ETag {poison.ETag}); the blob was not preprocessed. Check the host's logs, then upload the scan again.");
         // A result newer than the blob's last modification is about this content: keep it.
         DateTimeOffset? blobModified = null;
         if (poison.ContainerName == _clients.Options.ScansContainer)

@@ -7,6 +7,7 @@ using CtScan.Phantoms;
 using CtScan.Tests;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace CtScan.Pipeline.Tests;
@@ -68,6 +69,70 @@ public sealed class LocalHostSmokeTests(AzuriteFixture azurite, ITestOutputHelpe
                 string json = (await services.Clients.Results.GetBlobClient(name + ".json").DownloadContentAsync()).Value.Content.ToString();
                 Assert.Empty(CtScan.Tests.Contracts.ResultSchema.Errors(json));
             }
+        }
+        finally
+        {
+            cache.Delete(recursive: true);
+        }
+    }
+}
+
+/// <summary>A blob trigger that keeps failing ends in webjobs-blobtrigger-poison, and the poison trigger records it.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class LocalHostPoisonTests(AzuriteFixture azurite)
+{
+    private sealed class FailingIngestor(PipelineServices s) : ScanIngestor(s.Clients, s.Models, s.Results)
+    {
+        public int Calls;
+
+        public override Task<IngestResult> IngestAsync(string scanName, Stream content, CancellationToken cancellationToken = default)
+        {
+            if (!scanName.StartsWith("poison-test/", StringComparison.Ordinal)) return base.IngestAsync(scanName, content, cancellationToken);
+            Interlocked.Increment(ref Calls);
+            throw new IOException("simulated: the connection to storage was reset");
+        }
+    }
+
+    [Fact]
+    public async Task LocalHost_BlobTriggerKeepsFailing_FailedResultAfterPoisonThreshold()
+    {
+        var cache = Directory.CreateTempSubdirectory("ctscan-localhost-poison-");
+        FailingIngestor? failing = null;
+        try
+        {
+            using var host = await LocalPipelineHost.BuildAsync(new LocalHostSettings
+            {
+                Connection = azurite.ConnectionString,
+                HostJsonPath = Path.Combine(Fixtures.Path(), "..", "..", "host.json"),
+                MinimumLogLevel = LogLevel.Warning,
+                Overrides = new Dictionary<string, string?>
+                {
+                    ["extensions:blobs:poisonBlobThreshold"] = "2",
+                    ["extensions:queues:visibilityTimeout"] = "00:00:01",
+                    ["extensions:queues:maxPollingInterval"] = "00:00:01",
+                },
+                ConfigurePipeline = o => o with { ModelCacheDirectory = Path.Combine(cache.FullName, "models"), SpoolDirectory = cache.FullName },
+                ConfigureServices = services => services.AddSingleton<ScanIngestor>(sp => failing = new FailingIngestor(sp.GetRequiredService<PipelineServices>())),
+            });
+            using var services = new PipelineServices(PipelineOptions.ForConnectionString(azurite.ConnectionString));
+            string name = $"poison-test/{Guid.NewGuid():N}.nii.gz";
+            await host.StartAsync();
+            await services.Clients.Scans.UploadBlobAsync(name, BinaryData.FromString("any content"));
+
+            ScanResult? result = null;
+            var clock = Stopwatch.StartNew();
+            while (result is null && clock.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                await Task.Delay(250);
+                result = (await services.Results.TryReadAsync(name + ".json"))?.Result;
+            }
+            await host.StopAsync();
+
+            Assert.NotNull(result);
+            Assert.Equal(ScanStatus.Failed, result.Status);
+            Assert.Equal(PipelineErrorCodes.RetriesExhausted, result.Error!.Code);
+            Assert.Contains("PreprocessScan failed after 2 attempts", result.Error.Message);
+            Assert.Equal(2, failing!.Calls);
         }
         finally
         {
