@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace CtScan.Contracts;
 
@@ -99,7 +100,8 @@ public sealed record ModelManifest
         return problems.Count == 0 ? this : throw new InvalidDataException($"invalid model manifest: {string.Join("; ", problems)}");
     }
 
-    /// <summary>The volume shape the model takes (W, H, D).</summary>
+    /// <summary>The volume shape the model takes (W, H, D); derived from <see cref="Input"/>, not written.</summary>
+    [JsonIgnore]
     public VolumeShape InputVolume => new(Input.Shape[0], Input.Shape[1], Input.Shape[2]);
 
     private static string Format(IReadOnlyList<int>? values) => values is null ? "null" : $"[{string.Join(", ", values)}]";

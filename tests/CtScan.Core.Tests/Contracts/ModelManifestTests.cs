@@ -45,6 +45,19 @@ public sealed class ModelManifestTests
     }
 
     [Fact]
+    public void Serialize_WritesExactlyTheContractFields()
+    {
+        var json = JsonNode.Parse(ContractsJson.Serialize(Valid()))!.AsObject();
+
+        Assert.Equal(
+            ["schemaVersion", "version", "modelFile", "sha256", "input", "output", "threshold", "preprocessing",
+             "trainingMetrics", "dataFingerprint", "created", "notForClinicalUse", "description"],
+            json.Select(p => p.Key));
+        Assert.Equal(["name", "layout", "shape"], json["input"]!.AsObject().Select(p => p.Key));
+        Assert.Equal(["windowMinimumHu", "windowMaximumHu", "targetShape"], json["preprocessing"]!.AsObject().Select(p => p.Key));
+    }
+
+    [Fact]
     public void Validate_ValidManifest_HasNoProblems() => Assert.Empty(Valid().Validate());
 
     public static TheoryData<string, Func<ModelManifest, ModelManifest>> BadFields => new()

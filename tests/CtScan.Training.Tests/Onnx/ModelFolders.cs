@@ -9,8 +9,12 @@ internal sealed class ModelFolders : IDisposable
 {
     private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("ctscan-onnx-test-");
 
-    public string Write(string name, byte[] model, ModelManifest manifest) =>
-        Path.Combine(_root.FullName, name).Also(dir => ModelFolder.Write(dir, model, manifest));
+    public string Write(string name, byte[] model, ModelManifest manifest)
+    {
+        string directory = Path.Combine(_root.FullName, name);
+        ModelFolder.Write(directory, model, manifest);
+        return directory;
+    }
 
     /// <summary>Exports <paramref name="network"/> with <paramref name="options"/> and a manifest that describes it.</summary>
     public string Export(string name, CtScanNet network, OnnxExportOptions? options = null, double threshold = 0.5)
@@ -35,13 +39,4 @@ internal sealed class ModelFolders : IDisposable
     }
 
     public void Dispose() => _root.Delete(recursive: true);
-}
-
-internal static class ObjectExtensions
-{
-    public static T Also<T>(this T value, Action<T> action)
-    {
-        action(value);
-        return value;
-    }
 }
