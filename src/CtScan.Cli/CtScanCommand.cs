@@ -18,5 +18,7 @@ public static class CtScanCommand
         DatasetCommand.Create(),
         ExportCommand.Create(),
         ScoreCommand.Create(),
+        SubmitCommand.Create(),
+        ResultsCommand.Create(),
     };
 }

@@ -1,1 +1,52 @@
-return 0;
+using CtScan.LocalHost;
+using CtScan.LocalHost.Azurite;
+using Microsoft.Extensions.Hosting;
+
+// ctscan-localhost [--connection CONN] [--azurite] [--settings local.settings.json] [--host-json host.json]
+// Runs the pipeline's triggers on the WebJobs SDK until Ctrl+C / SIGTERM.
+string? connection = null, settingsPath = null, hostJson = null;
+bool startAzurite = false;
+for (int i = 0; i < args.Length; i++)
+{
+    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+    switch (args[i])
+    {
+        case "--connection": connection = Next(); break;
+        case "--azurite": startAzurite = true; break;
+        case "--settings": settingsPath = Next(); break;
+        case "--host-json": hostJson = Next(); break;
+        case "-h" or "--help":
+            Console.WriteLine("usage: CtScan.LocalHost [--connection CONN] [--azurite] [--settings local.settings.json] [--host-json host.json]");
+            Console.WriteLine("The connection comes from --connection, else AzureWebJobsStorage (environment or local.settings.json Values).");
+            Console.WriteLine("--azurite starts a private Azurite (in memory) and uses it.");
+            return 0;
+        default:
+            Console.Error.WriteLine($"error: unknown argument '{args[i]}'; try --help");
+            return 2;
+    }
+}
+
+await using var azurite = startAzurite ? await AzuriteServer.StartAsync() : null;
+if (azurite is not null)
+{
+    connection = azurite.ConnectionString;
+    Console.WriteLine($"Azurite: blob port {azurite.BlobPort}, queue port {azurite.QueuePort}");
+    Console.WriteLine($"Connection string: {connection}");
+}
+
+try
+{
+    using var host = await LocalPipelineHost.BuildAsync(new LocalHostSettings
+    {
+        Connection = connection,
+        LocalSettingsPath = settingsPath,
+        HostJsonPath = hostJson,
+    });
+    await host.RunAsync();
+    return 0;
+}
+catch (CtScan.Pipeline.PipelineConfigurationException error)
+{
+    Console.Error.WriteLine($"error: {error.Message}");
+    return 2;
+}

@@ -10,6 +10,7 @@ namespace CtScan.Cli.Commands;
 internal static class CliErrors
 {
     public const int Success = 0;
+    public const int Failure = 1;
     public const int BadInput = 2;
     public const int Cancelled = 130;
 
@@ -24,10 +25,17 @@ internal static class CliErrors
         }
         catch (Exception failure) when (failure is NiftiFormatException or NpyFormatException or FileNotFoundException
                                           or DirectoryNotFoundException or ArgumentException or UnauthorizedAccessException
-                                          or DatasetDownloadException or ModelLoadException or InvalidDataException)
+                                          or DatasetDownloadException or ModelLoadException or InvalidDataException
+                                          or Pipeline.PipelineConfigurationException or Pipeline.ModelRegistryException)
         {
             error.WriteLine($"error: {failure.Message}");
             return BadInput;
+        }
+        catch (Exception failure) when (failure is TimeoutException or Azure.RequestFailedException)
+        {
+            // Not the input's fault: the storage account or the pipeline did not answer as expected.
+            error.WriteLine($"error: {failure.Message}");
+            return Failure;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

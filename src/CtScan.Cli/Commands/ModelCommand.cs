@@ -16,6 +16,10 @@ internal static class ModelCommand
     {
         CreateSummary(),
         CreateImport(),
+        ModelRegistryCommands.CreatePublish(),
+        ModelRegistryCommands.CreatePromote(),
+        ModelRegistryCommands.CreateRollback(),
+        ModelRegistryCommands.CreateList(),
     };
 
     private static Command CreateImport()

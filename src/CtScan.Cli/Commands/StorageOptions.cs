@@ -1,0 +1,45 @@
+using System.CommandLine;
+using CtScan.Pipeline;
+
+namespace CtScan.Cli.Commands;
+
+/// <summary>
+/// <c>--connection</c> / <c>--account-url</c>, shared by the verbs that talk to the pipeline's storage account. Without
+/// either, the connection string comes from CTSCAN_STORAGE, then AzureWebJobsStorage; <c>--account-url</c> signs in
+/// with DefaultAzureCredential (az login, managed identity, environment).
+/// </summary>
+internal sealed class StorageOptions
+{
+    public const string ConnectionVariable = "CTSCAN_STORAGE";
+    public const string FunctionsConnectionVariable = "AzureWebJobsStorage";
+
+    private readonly Option<string?> _connection = new("--connection")
+    {
+        Description = $"Storage connection string (default: ${ConnectionVariable}, then ${FunctionsConnectionVariable})",
+    };
+
+    private readonly Option<Uri?> _accountUrl = new("--account-url")
+    {
+        Description = "Blob service URL (https://ACCOUNT.blob.core.windows.net), signed in with DefaultAzureCredential",
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_connection);
+        command.Options.Add(_accountUrl);
+    }
+
+    public PipelineOptions Resolve(ParseResult parse)
+    {
+        var connection = parse.GetValue(_connection);
+        var accountUrl = parse.GetValue(_accountUrl);
+        if (connection is not null && accountUrl is not null)
+            throw new ArgumentException("give either --connection or --account-url, not both");
+        if (accountUrl is not null) return PipelineOptions.ForAccount(accountUrl).Validated();
+        connection ??= Environment.GetEnvironmentVariable(ConnectionVariable) is { Length: > 0 } fromEnv ? fromEnv
+            : Environment.GetEnvironmentVariable(FunctionsConnectionVariable) is { Length: > 0 } fromFunctions ? fromFunctions : null;
+        return connection is null
+            ? throw new ArgumentException($"no storage account: pass --connection or --account-url, or set {ConnectionVariable} (or {FunctionsConnectionVariable})")
+            : PipelineOptions.ForConnectionString(connection).Validated();
+    }
+}

@@ -1,0 +1,36 @@
+using CtScan.Pipeline;
+using Microsoft.Azure.WebJobs;
+
+namespace CtScan.LocalHost.Functions;
+
+/// <summary>Blob trigger: a scan dropped in <c>scans</c> is hashed, preprocessed (unless cached) and queued.</summary>
+public sealed class PreprocessScan(ScanIngestor ingestor)
+{
+    [FunctionName(nameof(PreprocessScan))]
+    public Task Run([BlobTrigger("scans/{name}")] Stream blob, string name, CancellationToken cancellationToken) =>
+        ingestor.IngestAsync(name, blob, cancellationToken);
+}
+
+/// <summary>Queue trigger: scores one request with the current model and writes its result.</summary>
+public sealed class ScoreScan(ScoreRequestHandler handler)
+{
+    [FunctionName(nameof(ScoreScan))]
+    public Task Run([QueueTrigger("score-requests")] string message, CancellationToken cancellationToken) =>
+        handler.HandleAsync(message, cancellationToken);
+}
+
+/// <summary>Queue trigger on score-requests-poison: records a failed result so nothing vanishes.</summary>
+public sealed class ScoreScanPoison(PoisonHandler handler)
+{
+    [FunctionName(nameof(ScoreScanPoison))]
+    public Task Run([QueueTrigger("score-requests-poison")] string message, CancellationToken cancellationToken) =>
+        handler.HandleScoreRequestAsync(message, cancellationToken);
+}
+
+/// <summary>Queue trigger on the hosts' blob-trigger poison queue: records a failed result for the blob.</summary>
+public sealed class BlobTriggerPoison(PoisonHandler handler)
+{
+    [FunctionName(nameof(BlobTriggerPoison))]
+    public Task Run([QueueTrigger("webjobs-blobtrigger-poison")] string message, CancellationToken cancellationToken) =>
+        handler.HandleBlobTriggerPoisonAsync(message, cancellationToken);
+}

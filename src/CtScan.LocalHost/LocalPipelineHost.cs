@@ -1,0 +1,133 @@
+using System.Text.Json;
+using CtScan.LocalHost.Functions;
+using CtScan.Pipeline;
+using Microsoft.Azure.WebJobs;
+using Microsoft.Azure.WebJobs.Host;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CtScan.LocalHost;
+
+/// <summary>Where the local host's settings come from.</summary>
+public sealed record LocalHostSettings
+{
+    /// <summary>The storage connection string (overrides AzureWebJobsStorage from the settings file and environment).</summary>
+    public string? Connection { get; init; }
+
+    /// <summary>host.json (Functions format); default: the one beside the binary.</summary>
+    public string? HostJsonPath { get; init; }
+
+    /// <summary>local.settings.json (Functions format, its Values become settings); default: ./local.settings.json if present.</summary>
+    public string? LocalSettingsPath { get; init; }
+
+    /// <summary>Further settings (tests), applied last.</summary>
+    public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>Adjusts the pipeline options built from the settings (tests: model cache folder, refresh interval).</summary>
+    public Func<PipelineOptions, PipelineOptions>? ConfigurePipeline { get; init; }
+
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>Last say over the services (tests: replace a handler to simulate failures).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+}
+
+/// <summary>
+/// The WebJobs SDK host running the pipeline's four triggers in-process: settings from host.json (extensions.queues →
+/// QueuesOptions, extensions.blobs → BlobsOptions), local.settings.json Values and the environment; the handlers
+/// registered as singletons from one <see cref="PipelineServices"/>.
+/// </summary>
+public static class LocalPipelineHost
+{
+    /// <summary>The trigger classes the host indexes (and no others).</summary>
+    public static IReadOnlyList<Type> TriggerTypes { get; } = [typeof(PreprocessScan), typeof(ScoreScan), typeof(ScoreScanPoison), typeof(BlobTriggerPoison)];
+
+    /// <summary>Builds the host and creates the containers and queues; start it with StartAsync/RunAsync.</summary>
+    public static async Task<IHost> BuildAsync(LocalHostSettings settings, CancellationToken cancellationToken = default)
+    {
+        var configuration = BuildConfiguration(settings);
+        var options = PipelineOptions.FromSettings(key => configuration[key]);
+        var queues = configuration.GetSection("extensions:queues");
+        if (queues.GetValue<int?>("maxDequeueCount") is { } maxDequeue) options = options with { MaxDequeueCount = maxDequeue };
+        if (configuration.GetValue<int?>("extensions:blobs:poisonBlobThreshold") is { } blobAttempts) options = options with { BlobTriggerMaxAttempts = blobAttempts };
+        if (settings.ConfigurePipeline is { } configure) options = configure(options);
+        options.Validated();
+        if (options.ConnectionString is null)
+            throw new PipelineConfigurationException("the local host needs a connection string (AzureWebJobsStorage or --connection)");
+
+        var host = new HostBuilder()
+            .UseEnvironment("Development")
+            .ConfigureAppConfiguration(builder => builder.AddConfiguration(configuration))
+            .ConfigureLogging(logging =>
+            {
+                logging.AddConfiguration(configuration.GetSection("logging"));
+                logging.SetMinimumLevel(settings.MinimumLogLevel);
+                logging.AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss.fff "; });
+            })
+            .ConfigureWebJobs(webJobs =>
+            {
+                webJobs.AddAzureStorageCoreServices();
+                webJobs.AddAzureStorageBlobs(blobs => configuration.GetSection("extensions:blobs").Bind(blobs));
+                webJobs.AddAzureStorageQueues(q => queues.Bind(q));
+            })
+            .ConfigureServices(services =>
+            {
+                services.AddSingleton(options);
+                services.AddSingleton(provider => new PipelineServices(options, provider.GetRequiredService<ILoggerFactory>()));
+                services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Ingestor);
+                services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Scorer);
+                services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Poison);
+                services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Models);
+                services.AddSingleton<ITypeLocator>(new FixedTypeLocator(TriggerTypes));
+                services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
+                settings.ConfigureServices?.Invoke(services);
+            })
+            .UseConsoleLifetime()
+            .Build();
+
+        await host.Services.GetRequiredService<PipelineServices>().Storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        return host;
+    }
+
+    /// <summary>host.json (as <c>extensions:…</c>, <c>logging:…</c>), then local.settings.json Values, the environment and overrides.</summary>
+    public static IConfiguration BuildConfiguration(LocalHostSettings settings)
+    {
+        var builder = new ConfigurationBuilder();
+        string hostJson = settings.HostJsonPath ?? Path.Combine(AppContext.BaseDirectory, "host.json");
+        if (File.Exists(hostJson)) builder.AddJsonFile(hostJson, optional: false);
+        else if (settings.HostJsonPath is not null) throw new FileNotFoundException($"host.json not found at {hostJson}", hostJson);
+
+        string localSettings = settings.LocalSettingsPath ?? Path.Combine(Environment.CurrentDirectory, "local.settings.json");
+        if (File.Exists(localSettings)) builder.AddInMemoryCollection(ReadValues(localSettings));
+        else if (settings.LocalSettingsPath is not null) throw new FileNotFoundException($"settings file not found at {localSettings}", localSettings);
+
+        builder.AddEnvironmentVariables();
+        var overrides = new Dictionary<string, string?>(settings.Overrides);
+        if (settings.Connection is { } connection) overrides["AzureWebJobsStorage"] = connection;
+        builder.AddInMemoryCollection(overrides);
+        return builder.Build();
+    }
+
+    private static Dictionary<string, string?> ReadValues(string path)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        var values = new Dictionary<string, string?>();
+        if (document.RootElement.TryGetProperty("Values", out var section))
+            foreach (var property in section.EnumerateObject())
+                values[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : property.Value.GetRawText();
+        return values;
+    }
+
+    private sealed class FixedTypeLocator(IReadOnlyList<Type> types) : ITypeLocator
+    {
+        public IReadOnlyList<Type> GetTypes() => types;
+    }
+
+    /// <summary>Creates trigger classes through DI, so their constructors receive the handlers.</summary>
+    private sealed class ServiceProviderJobActivator(IServiceProvider services) : IJobActivator
+    {
+        public T CreateInstance<T>() => ActivatorUtilities.GetServiceOrCreateInstance<T>(services);
+    }
+}

@@ -1,0 +1,299 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using CtScan.Contracts;
+using CtScan.Scoring;
+
+namespace CtScan.Pipeline;
+
+/// <summary>
+/// The model registry in the <c>models</c> container: <c>&lt;version&gt;/model.onnx</c> + <c>&lt;version&gt;/manifest.json</c>
+/// (immutable once published) and <c>current.json</c> (a <see cref="ModelPointer"/>), which is only ever replaced by
+/// an ETag-conditional write: If-Match the ETag read, or If-None-Match * when there is none. A conflicting write
+/// (412/409) re-reads the pointer and decides again, so concurrent promotions are serialised, never lost.
+/// </summary>
+public class ModelRegistryClient
+{
+    public const string PointerBlobName = "current.json";
+
+    private readonly BlobContainerClient _container;
+    private readonly ModelRegistryClientOptions _options;
+
+    /// <summary>For mocking.</summary>
+    protected ModelRegistryClient()
+    {
+        _container = null!;
+        _options = new ModelRegistryClientOptions();
+    }
+
+    public ModelRegistryClient(BlobContainerClient modelsContainer) : this(modelsContainer, new ModelRegistryClientOptions()) { }
+
+    public ModelRegistryClient(BlobContainerClient modelsContainer, ModelRegistryClientOptions options)
+    {
+        _container = modelsContainer ?? throw new ArgumentNullException(nameof(modelsContainer));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+    }
+
+    public ModelRegistryClient(PipelineClients clients) : this(clients.Models) { }
+
+    /// <summary>The container this registry lives in.</summary>
+    public virtual BlobContainerClient Container => _container;
+
+    /// <summary>
+    /// Uploads the model folder (model.onnx, then manifest.json, after checking the file's SHA-256 against the
+    /// manifest) and, when <see cref="PublishOptions.Promote"/>, makes it current if its validation AUC is not lower
+    /// than the current model's (or <see cref="PublishOptions.Force"/>). Re-publishing identical bytes is a no-op
+    /// upload; a version already published with different bytes is refused (versions are immutable).
+    /// </summary>
+    /// <exception cref="ModelLoadException">The folder's manifest is missing/invalid or the file's hash differs from it.</exception>
+    /// <exception cref="ModelRegistryException">The version exists with a different SHA-256.</exception>
+    public virtual async Task<PublishResult> PublishAsync(string modelDirectory, PublishOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
+        options ??= new PublishOptions();
+        var manifest = ModelFolder.ReadManifest(modelDirectory);
+        string modelPath = Path.Combine(modelDirectory, manifest.ModelFile);
+        if (!File.Exists(modelPath)) throw new ModelLoadException($"model folder {modelDirectory} has no {manifest.ModelFile}");
+        string actual = await Sha256Hex.OfFileAsync(modelPath, cancellationToken).ConfigureAwait(false);
+        if (actual != manifest.Sha256)
+            throw new ModelLoadException($"{modelPath} has SHA-256 {actual}; its manifest (version {manifest.Version}) says {manifest.Sha256}. Not publishing it.");
+
+        bool uploaded = false;
+        var existing = await TryGetManifestAsync(manifest.Version, cancellationToken).ConfigureAwait(false);
+        if (existing is not null && existing.Sha256 != manifest.Sha256)
+            throw new ModelRegistryException(
+                $"version {manifest.Version} is already published with SHA-256 {existing.Sha256}; this one is {manifest.Sha256}. Versions are immutable: export under a new version.");
+        if (existing is null)
+        {
+            // The model first, the manifest last: a version with a manifest always has its model.
+            var model = _container.GetBlobClient($"{manifest.Version}/{ModelManifest.DefaultModelFile}");
+            await using (var file = File.OpenRead(modelPath))
+                await model.UploadAsync(file, new BlobUploadOptions
+                {
+                    HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" },
+                    Metadata = new Dictionary<string, string> { ["sha256"] = manifest.Sha256 },
+                }, cancellationToken).ConfigureAwait(false);
+            var stored = manifest with { ModelFile = ModelManifest.DefaultModelFile };
+            await _container.GetBlobClient($"{manifest.Version}/{ModelFolder.ManifestFileName}").UploadAsync(
+                BinaryData.FromString(ContractsJson.Serialize(stored)),
+                new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
+                cancellationToken).ConfigureAwait(false);
+            uploaded = true;
+        }
+
+        if (!options.Promote)
+        {
+            var current = (await GetCurrentAsync(cancellationToken).ConfigureAwait(false))?.Version ?? "(none)";
+            return new PublishResult(manifest.Version, manifest.Sha256, uploaded, PublishOutcome.KeptCurrent, current, "promotion not requested (--no-promote)");
+        }
+
+        return await UpdatePointerAsync<PublishResult>(async current =>
+        {
+            if (current?.Version == manifest.Version)
+                return (null, new PublishResult(manifest.Version, manifest.Sha256, uploaded, PublishOutcome.AlreadyCurrent, manifest.Version, "already the current version"));
+            string reason;
+            if (current is null) reason = "no model was current";
+            else
+            {
+                var currentManifest = await GetManifestAsync(current.Version, cancellationToken).ConfigureAwait(false);
+                double? candidate = MetricOf(manifest), serving = MetricOf(currentManifest);
+                string metric = _options.GateMetric;
+                bool better = serving is null || (candidate is { } c && c >= serving.Value);
+                string comparison = $"{metric} {Format(candidate)} vs current {current.Version}'s {Format(serving)}";
+                if (!better && !options.Force)
+                    return (null, new PublishResult(manifest.Version, manifest.Sha256, uploaded, PublishOutcome.KeptCurrent, current.Version,
+                        $"kept {current.Version}: {comparison} (lower or unknown; --force promotes anyway)"));
+                reason = better ? $"gate passed: {comparison}" : $"forced: {comparison}";
+            }
+            return (Next(current, manifest.Version, manifest.Sha256, reason),
+                new PublishResult(manifest.Version, manifest.Sha256, uploaded, PublishOutcome.Promoted, manifest.Version, reason));
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Makes a published version current (no gate: an operator's explicit choice).</summary>
+    /// <exception cref="ModelRegistryException">The version is not in the registry.</exception>
+    public virtual async Task<ModelPointer> PromoteAsync(string version, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(version);
+        var manifest = await GetManifestAsync(version, cancellationToken).ConfigureAwait(false);
+        return await UpdatePointerAsync<ModelPointer>(current => Task.FromResult(current?.Version == version
+                ? ((ModelPointer?)null, current)
+                : (Next(current, version, manifest.Sha256, "promoted"), Next(current, version, manifest.Sha256, "promoted"))),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Makes the previously current version current again (it leaves the history; the rolled-back one is dropped).</summary>
+    /// <exception cref="ModelRegistryException">No model is current, or there is no earlier version.</exception>
+    public virtual async Task<ModelPointer> RollbackAsync(CancellationToken cancellationToken = default)
+    {
+        return await UpdatePointerAsync<ModelPointer>(async current =>
+        {
+            if (current is null) throw new ModelRegistryException("no model is current; nothing to roll back");
+            if (current.Previous.Count == 0) throw new ModelRegistryException($"{current.Version} is current and no earlier version is recorded; nothing to roll back to");
+            var target = current.Previous[0];
+            _ = await GetManifestAsync(target.Version, cancellationToken).ConfigureAwait(false);
+            var next = new ModelPointer
+            {
+                Version = target.Version,
+                Sha256 = target.Sha256,
+                PromotedAt = _options.TimeProvider.GetUtcNow(),
+                Reason = $"rollback from {current.Version}",
+                Previous = [.. current.Previous.Skip(1)],
+            };
+            return (next, next);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every published version (those with a manifest), oldest first, marking the current one.</summary>
+    public virtual async Task<IReadOnlyList<RegisteredModel>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var current = await GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+        var models = new List<RegisteredModel>();
+        await foreach (var item in _container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", null, cancellationToken).ConfigureAwait(false))
+        {
+            if (!item.IsPrefix) continue;
+            var manifest = await TryGetManifestAsync(item.Prefix.TrimEnd('/'), cancellationToken).ConfigureAwait(false);
+            if (manifest is not null) models.Add(RegisteredModel.From(manifest, manifest.Version == current?.Version));
+        }
+        return [.. models.OrderBy(m => m.Created).ThenBy(m => m.Version, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The current pointer, or null when no model was ever promoted.</summary>
+    public virtual async Task<ModelPointer?> GetCurrentAsync(CancellationToken cancellationToken = default) =>
+        (await ReadPointerAsync(cancellationToken).ConfigureAwait(false)).Pointer;
+
+    /// <summary>A published version's manifest.</summary>
+    /// <exception cref="ModelRegistryException">The version is not in the registry.</exception>
+    public virtual async Task<ModelManifest> GetManifestAsync(string version, CancellationToken cancellationToken = default) =>
+        await TryGetManifestAsync(version, cancellationToken).ConfigureAwait(false)
+        ?? throw new ModelRegistryException($"version '{version}' is not in the registry (no {_container.Name}/{version}/{ModelFolder.ManifestFileName})");
+
+    /// <summary>
+    /// Downloads a version into <paramref name="directory"/> (model.onnx + manifest.json) and checks the file's SHA-256
+    /// against the manifest; the folder is complete or absent (written under a temporary name, then moved).
+    /// </summary>
+    public virtual async Task<ModelManifest> DownloadAsync(string version, string directory, CancellationToken cancellationToken = default)
+    {
+        var manifest = await GetManifestAsync(version, cancellationToken).ConfigureAwait(false);
+        string staging = directory.TrimEnd(Path.DirectorySeparatorChar) + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+        Directory.CreateDirectory(staging);
+        try
+        {
+            string modelPath = Path.Combine(staging, manifest.ModelFile);
+            await _container.GetBlobClient($"{version}/{manifest.ModelFile}").DownloadToAsync(modelPath, cancellationToken).ConfigureAwait(false);
+            string actual = await Sha256Hex.OfFileAsync(modelPath, cancellationToken).ConfigureAwait(false);
+            if (actual != manifest.Sha256)
+                throw new ModelLoadException($"{_container.Name}/{version}/{manifest.ModelFile} has SHA-256 {actual}; its manifest says {manifest.Sha256}. Refusing to serve it.");
+            await File.WriteAllTextAsync(Path.Combine(staging, ModelFolder.ManifestFileName), ContractsJson.Serialize(manifest), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                Directory.Move(staging, directory);
+            }
+            catch (IOException) when (Directory.Exists(Path.Combine(directory, ModelFolder.ManifestFileName)) || File.Exists(Path.Combine(directory, ModelFolder.ManifestFileName)))
+            {
+                // Another process finished the same download first; its folder is as good as ours.
+            }
+            return manifest;
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>The pointer and its ETag; a known ETag that still matches gives (null, same ETag, Unchanged: true).</summary>
+    internal virtual async Task<(ModelPointer? Pointer, ETag? ETag, bool Unchanged)> ReadPointerAsync(CancellationToken cancellationToken, ETag? ifNoneMatch = null)
+    {
+        var blob = _container.GetBlobClient(PointerBlobName);
+        try
+        {
+            var options = ifNoneMatch is { } known ? new BlobDownloadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = known } } : null;
+            var response = await blob.DownloadContentAsync(options, cancellationToken).ConfigureAwait(false);
+            if (response.GetRawResponse().Status == 304) return (null, ifNoneMatch, true);
+            var pointer = JsonSerializer.Deserialize(response.Value.Content.ToString(), PipelineJsonContext.Default.ModelPointer)
+                          ?? throw new ModelRegistryException($"{_container.Name}/{PointerBlobName} is JSON null");
+            return (pointer, response.Value.Details.ETag, false);
+        }
+        catch (RequestFailedException error) when (error.Status == 304)
+        {
+            return (null, ifNoneMatch, true);
+        }
+        catch (RequestFailedException error) when (error.Status == 404)
+        {
+            return (null, null, false);
+        }
+        catch (JsonException error)
+        {
+            throw new ModelRegistryException($"{_container.Name}/{PointerBlobName} is not a valid model pointer: {error.Message}");
+        }
+    }
+
+    internal async Task<ModelManifest?> TryGetManifestAsync(string version, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(version) || version.Contains('/') || version is "." or "..")
+            throw new ModelRegistryException($"'{version}' is not a model version (a folder name without slashes)");
+        try
+        {
+            var content = await _container.GetBlobClient($"{version}/{ModelFolder.ManifestFileName}").DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+            return ContractsJson.DeserializeManifest(content.Value.Content.ToString());
+        }
+        catch (RequestFailedException error) when (error.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Reads the pointer, lets <paramref name="decide"/> pick the next one (null: no change), and writes it only if the
+    /// pointer has not changed since it was read; a conflict re-reads and decides again.
+    /// </summary>
+    private async Task<T> UpdatePointerAsync<T>(Func<ModelPointer?, Task<(ModelPointer? Next, T Result)>> decide, CancellationToken cancellationToken)
+    {
+        var blob = _container.GetBlobClient(PointerBlobName);
+        for (int attempt = 1; attempt <= _options.MaxUpdateAttempts; attempt++)
+        {
+            var (current, etag, _) = await ReadPointerAsync(cancellationToken).ConfigureAwait(false);
+            var (next, result) = await decide(current).ConfigureAwait(false);
+            if (next is null) return result;
+            var conditions = etag is { } e ? new BlobRequestConditions { IfMatch = e } : new BlobRequestConditions { IfNoneMatch = ETag.All };
+            try
+            {
+                await blob.UploadAsync(BinaryData.FromString(JsonSerializer.Serialize(next, PipelineJsonContext.Default.ModelPointer)), new BlobUploadOptions
+                {
+                    Conditions = conditions,
+                    HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+                }, cancellationToken).ConfigureAwait(false);
+                return result;
+            }
+            catch (RequestFailedException error) when (error.Status is 412 or 409)
+            {
+                // Someone else replaced current.json since we read it: read it again and decide again.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        throw new ModelRegistryException($"{_container.Name}/{PointerBlobName} kept changing; gave up after {_options.MaxUpdateAttempts} conflicting attempts");
+    }
+
+    private ModelPointer Next(ModelPointer? current, string version, string sha256, string reason) => new()
+    {
+        Version = version,
+        Sha256 = sha256,
+        PromotedAt = _options.TimeProvider.GetUtcNow(),
+        Reason = reason,
+        Previous = current is null
+            ? []
+            : [.. new[] { new ModelPointerEntry(current.Version, current.Sha256, current.PromotedAt) }.Concat(current.Previous)
+                .Where(entry => entry.Version != version).Take(_options.HistoryLength)],
+    };
+
+    private double? MetricOf(ModelManifest manifest) =>
+        manifest.TrainingMetrics is { } metrics && metrics.TryGetValue(_options.GateMetric, out var value) ? value : null;
+
+    /// <summary>The manifest's trainingMetrics["valAuc"], when recorded.</summary>
+    public static double? ValAucOf(ModelManifest manifest) =>
+        manifest.TrainingMetrics is { } metrics && metrics.TryGetValue("valAuc", out var value) ? value : null;
+
+    private static string Format(double? value) => value?.ToString("0.####", CultureInfo.InvariantCulture) ?? "unknown";
+}

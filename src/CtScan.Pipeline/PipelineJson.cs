@@ -1,0 +1,23 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CtScan.Pipeline;
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ModelPointer))]
+[JsonSerializable(typeof(BlobTriggerPoisonMessage))]
+internal sealed partial class PipelineJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// The message the WebJobs SDK and the Functions host put on <c>webjobs-blobtrigger-poison</c> when a blob trigger
+/// failed maxDequeueCount times (PascalCase properties).
+/// </summary>
+public sealed record BlobTriggerPoisonMessage
+{
+    [JsonPropertyName("Type")] public string? Type { get; init; }
+    [JsonPropertyName("FunctionId")] public string? FunctionId { get; init; }
+    [JsonPropertyName("BlobType")] public string? BlobType { get; init; }
+    [JsonPropertyName("ContainerName")] public string? ContainerName { get; init; }
+    [JsonPropertyName("BlobName")] public string? BlobName { get; init; }
+    [JsonPropertyName("ETag")] public string? ETag { get; init; }
+}

@@ -1,0 +1,169 @@
+using Azure.Core;
+using Azure.Identity;
+using CtScan.Nifti;
+using CtScan.Scoring;
+
+namespace CtScan.Pipeline;
+
+/// <summary>
+/// Everything the handlers need to know about storage and limits. Either <see cref="ConnectionString"/> is set, or
+/// <see cref="BlobServiceUri"/> and <see cref="QueueServiceUri"/> (with <see cref="Credential"/>, by default a
+/// <see cref="DefaultAzureCredential"/>). Names default to DESIGN.md's contract.
+/// </summary>
+public sealed record PipelineOptions
+{
+    public const string DefaultScansContainer = "scans";
+    public const string DefaultTensorsContainer = "tensors";
+    public const string DefaultResultsContainer = "results";
+    public const string DefaultModelsContainer = "models";
+    public const string DefaultTrainingContainer = "training";
+    public const string DefaultScoreRequestsQueue = "score-requests";
+    public const string DefaultScoreRequestsPoisonQueue = "score-requests-poison";
+    public const string DefaultBlobTriggerPoisonQueue = "webjobs-blobtrigger-poison";
+
+    /// <summary>Scans larger than this are rejected without being parsed (default 1 GiB).</summary>
+    public const long DefaultMaxScanBytes = 1L << 30;
+
+    /// <summary>A storage connection string (Azurite's, "UseDevelopmentStorage=true", or an account's).</summary>
+    public string? ConnectionString { get; init; }
+
+    /// <summary>The blob service endpoint (https://&lt;account&gt;.blob.core.windows.net) when no connection string is given.</summary>
+    public Uri? BlobServiceUri { get; init; }
+
+    /// <summary>The queue service endpoint; derived from <see cref="BlobServiceUri"/> (".blob." → ".queue.") when null.</summary>
+    public Uri? QueueServiceUri { get; init; }
+
+    /// <summary>The identity used with the service URIs; null means a <see cref="DefaultAzureCredential"/>.</summary>
+    public TokenCredential? Credential { get; init; }
+
+    public string ScansContainer { get; init; } = DefaultScansContainer;
+    public string TensorsContainer { get; init; } = DefaultTensorsContainer;
+    public string ResultsContainer { get; init; } = DefaultResultsContainer;
+    public string ModelsContainer { get; init; } = DefaultModelsContainer;
+    public string TrainingContainer { get; init; } = DefaultTrainingContainer;
+    public string ScoreRequestsQueue { get; init; } = DefaultScoreRequestsQueue;
+    public string ScoreRequestsPoisonQueue { get; init; } = DefaultScoreRequestsPoisonQueue;
+    public string BlobTriggerPoisonQueue { get; init; } = DefaultBlobTriggerPoisonQueue;
+
+    /// <summary>
+    /// How the queue clients encode message bodies. Base64 by default: both the WebJobs SDK and the Functions
+    /// isolated worker decode queue-trigger messages as base64 unless told otherwise.
+    /// </summary>
+    public Azure.Storage.Queues.QueueMessageEncoding MessageEncoding { get; init; } = Azure.Storage.Queues.QueueMessageEncoding.Base64;
+
+    /// <summary>How often the current model pointer (models/current.json) is checked for a change (at most once per interval).</summary>
+    public TimeSpan ModelRefreshInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Where downloaded model versions are cached (one folder per version); default: a folder under the temp path.</summary>
+    public string? ModelCacheDirectory { get; init; }
+
+    /// <summary>Where scans are spooled while they are hashed and read; default: the temp path.</summary>
+    public string? SpoolDirectory { get; init; }
+
+    /// <summary>The largest scan blob accepted, in bytes; larger ones are rejected (scan-too-large).</summary>
+    public long MaxScanBytes { get; init; } = DefaultMaxScanBytes;
+
+    /// <summary>Limits of the NIfTI reader (the largest declared voxel data block).</summary>
+    public NiftiReadOptions NiftiReadOptions { get; init; } = NiftiReadOptions.Default;
+
+    public OnnxScorerOptions OnnxScorerOptions { get; init; } = new();
+
+    /// <summary>
+    /// The hosts' queue/blob maxDequeueCount (host.json): how many attempts a message or blob gets before it lands in
+    /// a poison queue. Used only to word the poison handlers' results ("failed after 5 attempts").
+    /// </summary>
+    public int MaxDequeueCount { get; init; } = 5;
+
+    /// <summary>The hosts' blob-trigger attempts before the poison queue (host.json extensions.blobs.poisonBlobThreshold).</summary>
+    public int BlobTriggerMaxAttempts { get; init; } = 5;
+
+    /// <summary>Options for a connection string.</summary>
+    public static PipelineOptions ForConnectionString(string connectionString) => new() { ConnectionString = connectionString };
+
+    /// <summary>Options for an account's blob endpoint and a token credential (a <see cref="DefaultAzureCredential"/> when null).</summary>
+    public static PipelineOptions ForAccount(Uri blobServiceUri, TokenCredential? credential = null) =>
+        new() { BlobServiceUri = blobServiceUri, Credential = credential };
+
+    /// <summary>
+    /// Options from host settings (Functions' app settings, local.settings.json Values, environment): the connection
+    /// from <paramref name="connectionName"/> (a connection string, or <c>&lt;name&gt;__blobServiceUri</c> /
+    /// <c>&lt;name&gt;__queueServiceUri</c> / <c>&lt;name&gt;__accountName</c> for identity-based connections, the
+    /// Functions convention), and optional <c>CtScan__ModelRefreshSeconds</c>, <c>CtScan__MaxScanBytes</c>,
+    /// <c>CtScan__ModelCacheDirectory</c>.
+    /// </summary>
+    public static PipelineOptions FromSettings(Func<string, string?> setting, string connectionName = "AzureWebJobsStorage")
+    {
+        ArgumentNullException.ThrowIfNull(setting);
+        string? Get(string key) => setting(key) is { Length: > 0 } value ? value : setting(key.Replace("__", ":")) is { Length: > 0 } v2 ? v2 : null;
+
+        PipelineOptions options;
+        if (Get(connectionName) is { } connectionString) options = ForConnectionString(connectionString);
+        else if (Get($"{connectionName}__blobServiceUri") is { } blobUri)
+            options = new PipelineOptions
+            {
+                BlobServiceUri = new Uri(blobUri),
+                QueueServiceUri = Get($"{connectionName}__queueServiceUri") is { } queueUri ? new Uri(queueUri) : null,
+            };
+        else if (Get($"{connectionName}__accountName") is { } account)
+            options = ForAccount(new Uri($"https://{account}.blob.core.windows.net"));
+        else
+            throw new PipelineConfigurationException(
+                $"no storage connection: set {connectionName} to a connection string, or {connectionName}__blobServiceUri (or {connectionName}__accountName) for an identity-based connection");
+
+        if (Get("CtScan__ModelRefreshSeconds") is { } refresh)
+            options = options with { ModelRefreshInterval = TimeSpan.FromSeconds(ParseDouble("CtScan__ModelRefreshSeconds", refresh)) };
+        if (Get("CtScan__MaxScanBytes") is { } max)
+            options = options with { MaxScanBytes = (long)ParseDouble("CtScan__MaxScanBytes", max) };
+        if (Get("CtScan__ModelCacheDirectory") is { } cache)
+            options = options with { ModelCacheDirectory = cache };
+        return options.Validated();
+    }
+
+    private static double ParseDouble(string key, string text) =>
+        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= 0
+            ? value
+            : throw new PipelineConfigurationException($"{key}: expected a non-negative number; got '{text}'");
+
+    /// <summary>This, or a <see cref="PipelineConfigurationException"/> naming the bad setting and what is allowed.</summary>
+    public PipelineOptions Validated()
+    {
+        if (ConnectionString is null && BlobServiceUri is null)
+            throw new PipelineConfigurationException("set ConnectionString, or BlobServiceUri (with a credential) for the storage account");
+        if (ConnectionString is not null && BlobServiceUri is not null)
+            throw new PipelineConfigurationException("set either ConnectionString or BlobServiceUri, not both");
+        if (ModelRefreshInterval < TimeSpan.Zero)
+            throw new PipelineConfigurationException($"ModelRefreshInterval must not be negative; got {ModelRefreshInterval}");
+        if (MaxScanBytes <= 0)
+            throw new PipelineConfigurationException($"MaxScanBytes must be positive; got {MaxScanBytes}");
+        if (MaxDequeueCount <= 0)
+            throw new PipelineConfigurationException($"MaxDequeueCount must be positive; got {MaxDequeueCount}");
+        if (BlobTriggerMaxAttempts <= 0)
+            throw new PipelineConfigurationException($"BlobTriggerMaxAttempts must be positive; got {BlobTriggerMaxAttempts}");
+        foreach (var (name, value) in new[]
+                 {
+                     (nameof(ScansContainer), ScansContainer), (nameof(TensorsContainer), TensorsContainer),
+                     (nameof(ResultsContainer), ResultsContainer), (nameof(ModelsContainer), ModelsContainer),
+                     (nameof(TrainingContainer), TrainingContainer), (nameof(ScoreRequestsQueue), ScoreRequestsQueue),
+                     (nameof(ScoreRequestsPoisonQueue), ScoreRequestsPoisonQueue), (nameof(BlobTriggerPoisonQueue), BlobTriggerPoisonQueue),
+                 })
+        {
+            if (value is not { Length: >= 3 and <= 63 } || !value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')
+                || value[0] == '-' || value.Contains("--"))
+                throw new PipelineConfigurationException(
+                    $"{name}: '{value}' is not a valid container/queue name (3–63 lowercase letters, digits and single hyphens)");
+        }
+        _ = NiftiReadOptions ?? throw new PipelineConfigurationException("NiftiReadOptions must not be null");
+        (OnnxScorerOptions ?? throw new PipelineConfigurationException("OnnxScorerOptions must not be null")).Validated();
+        return this;
+    }
+
+    internal string EffectiveModelCacheDirectory => ModelCacheDirectory ?? Path.Combine(Path.GetTempPath(), "ctscan-model-cache");
+
+    internal string EffectiveSpoolDirectory => SpoolDirectory ?? Path.GetTempPath();
+}
+
+/// <summary>The pipeline's settings are missing or invalid (a deployment problem, not a scan's).</summary>
+public sealed class PipelineConfigurationException : Exception
+{
+    public PipelineConfigurationException(string message) : base(message) { }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Azure;
+using Azure.Storage.Blobs;
+using CtScan.Contracts;
+using CtScan.LocalHost;
+using CtScan.Phantoms;
+using CtScan.Tests;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace CtScan.Pipeline.Tests;
+
+/// <summary>The WebJobs host in-process on the shared Azurite, with the default container and queue names.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class LocalHostSmokeTests(AzuriteFixture azurite, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task LocalHost_NormalAndAbnormalPhantom_BothScoredByCurrentModel()
+    {
+        var cache = Directory.CreateTempSubdirectory("ctscan-localhost-test-");
+        try
+        {
+            using var host = await LocalPipelineHost.BuildAsync(new LocalHostSettings
+            {
+                Connection = azurite.ConnectionString,
+                HostJsonPath = Path.Combine(Fixtures.Path(), "..", "..", "host.json"),
+                LocalSettingsPath = null,
+                MinimumLogLevel = LogLevel.Warning,
+                ConfigurePipeline = o => o with { ModelCacheDirectory = Path.Combine(cache.FullName, "models"), SpoolDirectory = cache.FullName },
+            });
+            using var services = new PipelineServices(PipelineOptions.ForConnectionString(azurite.ConnectionString) with { ModelCacheDirectory = Path.Combine(cache.FullName, "cli-models") });
+            var published = await services.Registry.PublishAsync(PipelineTestContext.ModelDirectory(PipelineTestContext.ModelHigh));
+            Assert.Contains(published.Outcome, new[] { PublishOutcome.Promoted, PublishOutcome.AlreadyCurrent });
+
+            await host.StartAsync();
+            var scans = new Dictionary<string, byte[]>();
+            foreach (var label in new[] { PhantomLabel.Normal, PhantomLabel.Abnormal })
+            {
+                string path = Path.Combine(cache.FullName, $"{label}.nii.gz");
+                ChestPhantomFile.Write(path, new ChestPhantomOptions { Shape = new VolumeShape(64, 64, 16), Seed = 21, Label = label });
+                scans[$"smoke/{Guid.NewGuid():N}/{label.ToString().ToLowerInvariant()} scan.nii.gz"] = File.ReadAllBytes(path);
+            }
+
+            var clock = Stopwatch.StartNew();
+            foreach (var (name, bytes) in scans)
+                await services.Clients.Scans.UploadBlobAsync(name, BinaryData.FromBytes(bytes));
+
+            var results = new Dictionary<string, (ScanResult Result, TimeSpan Seen)>();
+            while (results.Count < scans.Count && clock.Elapsed < TimeSpan.FromMinutes(3))
+            {
+                foreach (var name in scans.Keys.Where(n => !results.ContainsKey(n)))
+                    if ((await services.Results.TryReadAsync(name + ".json"))?.Result is { } result)
+                        results[name] = (result, clock.Elapsed);
+                await Task.Delay(250);
+            }
+            await host.StopAsync();
+
+            Assert.Equal(scans.Count, results.Count);
+            var manifest = PipelineTestContext.Manifest(PipelineTestContext.ModelHigh);
+            foreach (var (name, (result, seen)) in results)
+            {
+                output.WriteLine($"{name}: {result.Status} p={result.ProbabilityAbnormal:F4} {result.Label} after {seen.TotalSeconds:F1} s; timings {string.Join(", ", result.TimingsMs.Select(kv => $"{kv.Key}={kv.Value:F0}"))}");
+                Assert.Equal(ScanStatus.Scored, result.Status);
+                Assert.Equal(new ModelReference(manifest.Version, manifest.Sha256), result.Model);
+                Assert.Equal(Sha256Hex.Of(scans[name]), result.Input!.Sha256);
+                Assert.InRange(result.ProbabilityAbnormal!.Value, 0, 1);
+                string json = (await services.Clients.Results.GetBlobClient(name + ".json").DownloadContentAsync()).Value.Content.ToString();
+                Assert.Empty(CtScan.Tests.Contracts.ResultSchema.Errors(json));
+            }
+        }
+        finally
+        {
+            cache.Delete(recursive: true);
+        }
+    }
+}
+
+/// <summary>A blob trigger that keeps failing ends in webjobs-blobtrigger-poison, and the poison trigger records it.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class LocalHostPoisonTests(AzuriteFixture azurite)
+{
+    private sealed class FailingIngestor(PipelineServices s) : ScanIngestor(s.Clients, s.Models, s.Results)
+    {
+        public int Calls;
+
+        public override Task<IngestResult> IngestAsync(string scanName, Stream content, CancellationToken cancellationToken = default)
+        {
+            if (!scanName.StartsWith("poison-test/", StringComparison.Ordinal)) return base.IngestAsync(scanName, content, cancellationToken);
+            Interlocked.Increment(ref Calls);
+            throw new IOException("simulated: the connection to storage was reset");
+        }
+    }
+
+    [Fact]
+    public async Task LocalHost_BlobTriggerKeepsFailing_FailedResultAfterPoisonThreshold()
+    {
+        var cache = Directory.CreateTempSubdirectory("ctscan-localhost-poison-");
+        FailingIngestor? failing = null;
+        try
+        {
+            using var host = await LocalPipelineHost.BuildAsync(new LocalHostSettings
+            {
+                Connection = azurite.ConnectionString,
+                HostJsonPath = Path.Combine(Fixtures.Path(), "..", "..", "host.json"),
+                MinimumLogLevel = LogLevel.Warning,
+                Overrides = new Dictionary<string, string?>
+                {
+                    ["extensions:blobs:poisonBlobThreshold"] = "2",
+                    ["extensions:queues:visibilityTimeout"] = "00:00:01",
+                    ["extensions:queues:maxPollingInterval"] = "00:00:01",
+                },
+                ConfigurePipeline = o => o with { ModelCacheDirectory = Path.Combine(cache.FullName, "models"), SpoolDirectory = cache.FullName },
+                ConfigureServices = services => services.AddSingleton<ScanIngestor>(sp => failing = new FailingIngestor(sp.GetRequiredService<PipelineServices>())),
+            });
+            using var services = new PipelineServices(PipelineOptions.ForConnectionString(azurite.ConnectionString));
+            string name = $"poison-test/{Guid.NewGuid():N}.nii.gz";
+            await host.StartAsync();
+            await services.Clients.Scans.UploadBlobAsync(name, BinaryData.FromString("any content"));
+
+            ScanResult? result = null;
+            var clock = Stopwatch.StartNew();
+            while (result is null && clock.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                await Task.Delay(250);
+                result = (await services.Results.TryReadAsync(name + ".json"))?.Result;
+            }
+            await host.StopAsync();
+
+            Assert.NotNull(result);
+            Assert.Equal(ScanStatus.Failed, result.Status);
+            Assert.Equal(PipelineErrorCodes.RetriesExhausted, result.Error!.Code);
+            Assert.Contains("PreprocessScan failed after 2 attempts", result.Error.Message);
+            Assert.Equal(2, failing!.Calls);
+        }
+        finally
+        {
+            cache.Delete(recursive: true);
+        }
+    }
+}
