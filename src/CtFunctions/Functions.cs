@@ -1,0 +1,51 @@
+using CtScan.Pipeline;
+using Microsoft.Azure.Functions.Worker;
+
+namespace CtFunctions;
+
+/// <summary>A scan dropped in <c>scans</c>: preprocess it into the tensor cache and queue it for scoring.</summary>
+public sealed class PreprocessScan(ScanIngestor ingestor)
+{
+    [Function(nameof(PreprocessScan))]
+    public Task RunAsync(
+        [BlobTrigger(PipelineOptions.DefaultScansContainer + "/{name}", Source = BlobTriggerSource.EventGrid, Connection = StorageConnection.Name)] Stream scan,
+        string name,
+        CancellationToken cancellationToken) =>
+        ingestor.IngestAsync(name, scan, cancellationToken);
+}
+
+/// <summary>A score request: score the cached tensor with the current model and write the result JSON.</summary>
+public sealed class ScoreScan(ScoreRequestHandler handler)
+{
+    [Function(nameof(ScoreScan))]
+    public Task RunAsync(
+        [QueueTrigger(PipelineOptions.DefaultScoreRequestsQueue, Connection = StorageConnection.Name)] string message,
+        CancellationToken cancellationToken) =>
+        handler.HandleAsync(message, cancellationToken);
+}
+
+/// <summary>A score request that failed maxDequeueCount times: write a <c>failed</c> result so nothing vanishes.</summary>
+public sealed class ScoreScanPoison(PoisonHandler handler)
+{
+    [Function(nameof(ScoreScanPoison))]
+    public Task RunAsync(
+        [QueueTrigger(PipelineOptions.DefaultScoreRequestsPoisonQueue, Connection = StorageConnection.Name)] string message,
+        CancellationToken cancellationToken) =>
+        handler.HandleScoreRequestAsync(message, cancellationToken);
+}
+
+/// <summary>A scan whose preprocessing failed every retry (the host's blob-trigger poison queue): a <c>failed</c> result.</summary>
+public sealed class BlobTriggerPoison(PoisonHandler handler)
+{
+    [Function(nameof(BlobTriggerPoison))]
+    public Task RunAsync(
+        [QueueTrigger(PipelineOptions.DefaultBlobTriggerPoisonQueue, Connection = StorageConnection.Name)] string message,
+        CancellationToken cancellationToken) =>
+        handler.HandleBlobTriggerPoisonAsync(message, cancellationToken);
+}
+
+/// <summary>The app setting prefix of the storage connection (a connection string locally, managed identity in Azure).</summary>
+internal static class StorageConnection
+{
+    public const string Name = "AzureWebJobsStorage";
+}
