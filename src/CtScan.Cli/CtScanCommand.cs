@@ -16,5 +16,6 @@ public static class CtScanCommand
         DemoCommand.Create(),
         ModelCommand.Create(),
         DatasetCommand.Create(),
+        TrainCommand.Create(),
     };
 }

@@ -7,6 +7,7 @@ namespace CtScan.Training;
 /// <param name="Epoch">1-based, as Keras prints it.</param>
 /// <param name="Loss">Mean training binary cross-entropy over the epoch's batches (with dropout and augmentation, like Keras).</param>
 /// <param name="Accuracy">Training accuracy over the epoch.</param>
+/// <param name="TrainingSamplesPerSecond">Training throughput (forward, backward, update and augmentation), validation excluded.</param>
 /// <param name="LearningRate">The schedule's rate at the epoch's last step.</param>
 public sealed record EpochRecord(
     int Epoch,
@@ -19,4 +20,4 @@ public sealed record EpochRecord(
     double ValidationSpecificity,
     double LearningRate,
     double Seconds,
-    double SamplesPerSecond);
+    double TrainingSamplesPerSecond);

@@ -60,6 +60,7 @@ public sealed class Trainer
         long step = 0;
         var order = new int[training.Count];
         int batches = (training.Count + _options.BatchSize - 1) / _options.BatchSize;
+        if (_options.StepsPerEpoch is { } cap) batches = Math.Min(batches, cap);
         var batchInput = new float[_options.BatchSize * training.Shape.VoxelCount];
         var batchLabels = new float[_options.BatchSize];
 
@@ -106,6 +107,7 @@ public sealed class Trainer
                 _observer?.BatchCompleted(epoch, batch + 1, lossSum / seen, (double)correct / seen);
             }
 
+            double trainingSeconds = clock.Elapsed.TotalSeconds;
             var metrics = Evaluate(model, validation, _options.BatchSize, device, cancellationToken);
             if (metrics is null)
             {
@@ -123,7 +125,7 @@ public sealed class Trainer
             double seconds = clock.Elapsed.TotalSeconds;
             var record = new EpochRecord(epoch, lossSum / seen, (double)correct / seen, metrics.Loss, metrics.Accuracy, metrics.Auc,
                 metrics.Sensitivity, metrics.Specificity, schedule.LearningRateAt(Math.Max(0, step - 1)), seconds,
-                seconds > 0 ? (training.Count + validation.Count) / seconds : 0);
+                trainingSeconds > 0 ? seen / trainingSeconds : 0);
             history.Add(record);
             _observer?.EpochCompleted(record, improved);
             if (stopping.ShouldStop(metrics.Accuracy))

@@ -30,6 +30,9 @@ public sealed record TrainingOptions
     /// <summary>Rotate training scans by a random angle each time they are drawn (seed: yes); validation is never augmented.</summary>
     public bool Augment { get; init; } = true;
 
+    /// <summary>Caps the training batches per epoch (Keras's steps_per_epoch); null: every batch. For quick benchmarks and smoke runs.</summary>
+    public int? StepsPerEpoch { get; init; }
+
     /// <summary>One seed for the split, the shuffles, the augmentation draws, the initial weights and dropout.</summary>
     public long Seed { get; init; } = KerasInitializer.DefaultSeed;
 
@@ -47,6 +50,8 @@ public sealed record TrainingOptions
             throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), EarlyStoppingPatience, $"the patience must be at least 1 epoch; got {EarlyStoppingPatience}");
         if (!(ValidationFraction > 0 && ValidationFraction < 1))
             throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, $"the validation fraction must lie strictly between 0 and 1; got {ValidationFraction}");
+        if (StepsPerEpoch is < 1)
+            throw new ArgumentOutOfRangeException(nameof(StepsPerEpoch), StepsPerEpoch, $"steps per epoch must be at least 1 (or unset for all batches); got {StepsPerEpoch}");
         return this;
     }
 }

@@ -29,7 +29,7 @@ public static class TrainingReport
             ["val_specificity"] = Number(record.ValidationSpecificity),
             ["learning_rate"] = Number(record.LearningRate),
             ["seconds"] = Number(record.Seconds),
-            ["samples_per_second"] = Number(record.SamplesPerSecond),
+            ["training_samples_per_second"] = Number(record.TrainingSamplesPerSecond),
         })]),
     };
 

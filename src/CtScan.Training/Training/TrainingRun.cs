@@ -56,10 +56,10 @@ public sealed class TrainingRun(ModelOptions model, TrainingOptions training, Pr
 
         var cache = new TensorCache(paths.Cache, Preprocessing);
         int total = scans.Count;
-        var progress = observer is null ? null : new SynchronousProgress(done => observer.ScansPrepared(done, total));
+        var progress = observer is null ? null : new MonotonicProgress(done => observer.ScansPrepared(done, total));
         var trainingData = await ScanDataset.LoadAsync(split.Training, cache, progress, cancellationToken).ConfigureAwait(false);
         var offset = split.Training.Count;
-        var validationProgress = observer is null ? null : new SynchronousProgress(done => observer.ScansPrepared(offset + done, total));
+        var validationProgress = observer is null ? null : new MonotonicProgress(done => progress!.Report(offset + done));
         var validationData = await ScanDataset.LoadAsync(split.Validation, cache, validationProgress, cancellationToken).ConfigureAwait(false);
         CacheCounts = (cache.PreprocessedCount, cache.HitCount);
 
@@ -76,14 +76,23 @@ public sealed class TrainingRun(ModelOptions model, TrainingOptions training, Pr
         return result;
     }
 
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to a thread pool and reorder the counts).</summary>
-    private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
+    /// <summary>
+    /// Reports on the calling thread, one at a time, and only counts above the last: parallel workers may report their
+    /// counts out of order (Progress&lt;T&gt; would also post them to the thread pool).
+    /// </summary>
+    private sealed class MonotonicProgress(Action<int> report) : IProgress<int>
     {
         private readonly Lock _gate = new();
+        private int _last = int.MinValue;
 
         public void Report(int value)
         {
-            lock (_gate) report(value);
+            lock (_gate)
+            {
+                if (value <= _last) return;
+                _last = value;
+                report(value);
+            }
         }
     }
 }
