@@ -11,7 +11,8 @@ namespace CtScan.Training;
 /// </summary>
 /// <remarks>
 /// Reproducible on CPU for a given <see cref="TrainingOptions.Seed"/>: shuffles and augmentation angles come from seeded
-/// generators derived from it, and torch's generator (dropout) is seeded at the start of <see cref="Fit"/>.
+/// generators derived from it, and torch's generator (dropout) is seeded at the start of <see cref="Fit"/>. That generator
+/// is process-wide: another thread running a model in train mode at the same time takes numbers from it, and the runs differ.
 /// Adam uses Keras's defaults (β1 0.9, β2 0.999, ε 1e-7); PyTorch adds ε after the bias correction of the second moment,
 /// Keras before, a difference only visible when gradients are ~1e-7.
 /// </remarks>

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace CtScan.Training.Tests.Training;
 
+[Collection(TorchGlobalState.Name)]
 public sealed class TrainingRunTests
 {
     private static readonly TrainingOptions Quick = new() { Epochs = 3, BatchSize = 2, InitialLearningRate = 1e-3, Seed = 7 };
