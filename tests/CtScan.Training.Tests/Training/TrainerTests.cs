@@ -86,6 +86,19 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Fit_LearnableSignal_ReachesHighValidationAuc()
+    {
+        using var model = new CtScanNet(ModelTestShapes.Small);
+        KerasInitializer.Apply(model, 1);
+        var options = new TrainingOptions { Epochs = 8, InitialLearningRate = 1e-3, EarlyStoppingPatience = 100, Seed = 1 };
+
+        var result = new Trainer(options).Fit(model, Synthetic(16, 1), Synthetic(8, 2), Path.Combine(_folder, "checkpoint"));
+
+        Assert.True(result.History[^1].ValidationAuc >= 0.95, $"val AUC by epoch: {string.Join(", ", result.History.Select(r => r.ValidationAuc.ToString("0.00")))}");
+        Assert.True(result.History[^1].Loss < result.History[0].Loss, "training loss did not fall");
+    }
+
+    [Fact]
     public void Fit_DataShapeOtherThanModelInput_IsRefused()
     {
         using var model = new CtScanNet(ModelTestShapes.Small with { Input = new VolumeShape(48, 48, 48) });
