@@ -27,11 +27,12 @@ internal static class TrainCommand
         var cache = new Option<DirectoryInfo?>("--cache") { Description = "Folder of preprocessed tensors by content hash (default OUT/../.tensor-cache)" };
         var device = new Option<string>("--device") { Description = "cpu or cuda (default cpu)", DefaultValueFactory = _ => "cpu" };
         device.AcceptOnlyFromAmong([.. TrainingDevice.Names]);
+        var batchNormMomentum = new Option<double>("--batch-norm-momentum") { Description = $"BatchNorm running-statistics momentum, Keras convention (default {seed.BatchNormMomentum}, the seed; 0.9 suits short demos)", DefaultValueFactory = _ => seed.BatchNormMomentum };
         var noAugment = new Option<bool>("--no-augment") { Description = "Do not rotate training scans (the seed does)" };
 
         var command = new Command("train", "Train the 3-D CNN like the seed: BCE, Adam with exponential decay, rotation augmentation, best-by-val_loss checkpoint, early stopping on val_acc")
         {
-            data, output, epochs, batchSize, learningRate, patience, steps, width, input.Option, randomSeed, cache, device, noAugment,
+            data, output, epochs, batchSize, learningRate, patience, steps, width, input.Option, randomSeed, cache, device, batchNormMomentum, noAugment,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
         {
@@ -45,6 +46,7 @@ internal static class TrainCommand
                 StepsPerEpoch = parse.GetValue(steps),
                 Seed = parse.GetValue(randomSeed),
                 Augment = !parse.GetValue(noAugment),
+                BatchNormMomentum = parse.GetValue(batchNormMomentum),
             };
             var paths = new TrainingRunPaths(parse.GetRequiredValue(data).FullName, parse.GetRequiredValue(output).FullName, parse.GetValue(cache)?.FullName);
             var run = new TrainingRun(model, training);

@@ -45,6 +45,7 @@ public sealed class Trainer
         if (training.Count == 0 || validation.Count == 0)
             throw new ArgumentException($"training and validation need scans; got {training.Count} and {validation.Count}");
 
+        SetBatchNormMomentum(model, _options.BatchNormMomentum);
         random.manual_seed(_options.Seed);
         var root = new Random(unchecked((int)_options.Seed));
         var shuffling = new Random(root.Next());
@@ -155,6 +156,13 @@ public sealed class Trainer
             output.data<float>().CopyTo(probabilities.AsSpan(start, size));
         }
         return BinaryMetrics.Compute(probabilities, data.Labels);
+    }
+
+    /// <summary>Keras's momentum m (weight of the old statistics) is PyTorch's 1 − m (weight of the batch's).</summary>
+    private static void SetBatchNormMomentum(CtScanNet model, double kerasMomentum)
+    {
+        foreach (var module in model.modules())
+            if (module is TorchSharp.Modules.BatchNorm norm) norm.momentum = 1 - kerasMomentum;
     }
 
     private static (double Loss, int Correct) TrainStep(CtScanNet model, optim.Optimizer optimizer, float[] batchInput, float[] batchLabels,

@@ -30,6 +30,12 @@ public sealed record TrainingOptions
     /// <summary>Rotate training scans by a random angle each time they are drawn (seed: yes); validation is never augmented.</summary>
     public bool Augment { get; init; } = true;
 
+    /// <summary>
+    /// BatchNorm's running-statistics momentum in Keras's convention (weight of the old value; seed: 0.99). Lower values
+    /// (0.9) let the statistics that validation uses catch up within the few hundred steps of a small demo.
+    /// </summary>
+    public double BatchNormMomentum { get; init; } = 1 - CtScanNet.BatchNormMomentum;
+
     /// <summary>Caps the training batches per epoch (Keras's steps_per_epoch); null: every batch. For quick benchmarks and smoke runs.</summary>
     public int? StepsPerEpoch { get; init; }
 
@@ -50,6 +56,8 @@ public sealed record TrainingOptions
             throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), EarlyStoppingPatience, $"the patience must be at least 1 epoch; got {EarlyStoppingPatience}");
         if (!(ValidationFraction > 0 && ValidationFraction < 1))
             throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, $"the validation fraction must lie strictly between 0 and 1; got {ValidationFraction}");
+        if (!(BatchNormMomentum >= 0 && BatchNormMomentum < 1))
+            throw new ArgumentOutOfRangeException(nameof(BatchNormMomentum), BatchNormMomentum, $"the BatchNorm momentum must lie in [0, 1); got {BatchNormMomentum}");
         if (StepsPerEpoch is < 1)
             throw new ArgumentOutOfRangeException(nameof(StepsPerEpoch), StepsPerEpoch, $"steps per epoch must be at least 1 (or unset for all batches); got {StepsPerEpoch}");
         return this;
