@@ -28,6 +28,9 @@ public sealed class TrainCommandTests
         var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(temp.Path("run"), "metrics.json")))!;
         var confusion = metrics["validation"]!["confusionMatrix"]!;
         Assert.Equal(2, (int)confusion["truePositives"]! + (int)confusion["falsePositives"]! + (int)confusion["trueNegatives"]! + (int)confusion["falseNegatives"]!);
+        var split = JsonNode.Parse(File.ReadAllText(Path.Combine(temp.Path("run"), "split.json")))!;
+        Assert.Equal(6, split["training"]!.AsArray().Count);
+        Assert.Equal(2, split["validation"]!.AsArray().Count);
         byte[] png = File.ReadAllBytes(Path.Combine(temp.Path("run"), "curves.png"));
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
 

@@ -12,6 +12,7 @@ public static class TrainingReport
 {
     public const string HistoryFileName = "history.json";
     public const string MetricsFileName = "metrics.json";
+    public const string SplitFileName = "split.json";
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
@@ -65,6 +66,16 @@ public static class TrainingReport
         }
         return metrics;
     }
+
+    /// <summary>Which scans trained and which validated, so a run can be audited and its validation set reused.</summary>
+    public static JsonObject Split(DataSplit split) => new()
+    {
+        ["training"] = Scans(split.Training),
+        ["validation"] = Scans(split.Validation),
+    };
+
+    private static JsonArray Scans(IReadOnlyList<LabeledScan> scans) =>
+        new([.. scans.Select(scan => (JsonNode)new JsonObject { ["scan"] = scan.Path, ["label"] = scan.Label })]);
 
     public static void Write(string path, JsonNode node)
     {

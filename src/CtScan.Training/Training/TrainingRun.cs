@@ -29,8 +29,8 @@ public interface ITrainingRunObserver : ITrainingObserver
 
 /// <summary>
 /// One complete training run, from a data folder to the files a user keeps: find and split the scans, preprocess them
-/// through the cache, build and initialise the model from the seed, fit, then write OUT/checkpoint, OUT/history.json,
-/// OUT/metrics.json and OUT/curves.png.
+/// through the cache, build and initialise the model from the seed, fit, then write OUT/checkpoint, OUT/split.json,
+/// OUT/history.json, OUT/metrics.json and OUT/curves.png.
 /// </summary>
 public sealed class TrainingRun(ModelOptions model, TrainingOptions training, PreprocessingOptions? preprocessing = null)
 {
@@ -64,6 +64,7 @@ public sealed class TrainingRun(ModelOptions model, TrainingOptions training, Pr
         CacheCounts = (cache.PreprocessedCount, cache.HitCount);
 
         Directory.CreateDirectory(paths.Output);
+        TrainingReport.Write(Path.Combine(paths.Output, TrainingReport.SplitFileName), TrainingReport.Split(split));
         using var model = new CtScanNet(Model);
         KerasInitializer.Apply(model, Training.Seed);
         model.to(torchDevice);

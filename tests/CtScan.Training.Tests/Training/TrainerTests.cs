@@ -99,6 +99,19 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Fit_BatchNormMomentumOption_SetsPyTorchsComplement()
+    {
+        using var model = new CtScanNet(ModelTestShapes.Small);
+
+        new Trainer(new TrainingOptions { Epochs = 1, BatchNormMomentum = 0.9, Augment = false })
+            .Fit(model, Synthetic(2, 1), Synthetic(2, 2), Path.Combine(_folder, "checkpoint"));
+
+        var momenta = model.modules().OfType<TorchSharp.Modules.BatchNorm>().Select(norm => norm.momentum).ToArray();
+        Assert.Equal(4, momenta.Length);
+        Assert.All(momenta, momentum => Assert.Equal(0.1, momentum!.Value, 12));
+    }
+
+    [Fact]
     public void Fit_DataShapeOtherThanModelInput_IsRefused()
     {
         using var model = new CtScanNet(ModelTestShapes.Small with { Input = new VolumeShape(48, 48, 48) });
