@@ -7,8 +7,14 @@ namespace CtScan.Cli.Commands;
 
 /// <summary>
 /// <c>ctscan train DATA --out DIR</c>: the seed's training (model.fit with checkpoint and early stopping) on a folder of
-/// CT-0/ and CT-23/ scans or a labels.csv; writes OUT/checkpoint, OUT/history.json, OUT/metrics.json, OUT/curves.png.
+/// CT-0/ and CT-23/ scans or a labels.csv; writes OUT/checkpoint, OUT/split.json, OUT/history.json, OUT/metrics.json,
+/// OUT/curves.png.
 /// </summary>
+/// <remarks>
+/// A small demo that separates phantoms (val AUC ≥ 0.95 by epoch 15, ~80 s on this 2-core machine when it is otherwise idle):
+/// <c>ctscan phantoms --count 80 --shape 64 64 48 --uncompressed --out data</c>, then
+/// <c>ctscan train data --out run --width 0.5 --input 46 46 46 --learning-rate 3e-3 --batch-size 4 --batch-norm-momentum 0.9 --epochs 25</c>.
+/// </remarks>
 internal static class TrainCommand
 {
     public static Command Create()
