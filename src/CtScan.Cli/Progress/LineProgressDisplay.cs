@@ -44,12 +44,12 @@ internal sealed class LineProgressDisplay(TextWriter output) : ProgressDisplay
 
         protected override void OnComplete() =>
             _output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{Label}: done, {ProgressDisplay.Format(Value, Unit)} in {Elapsed.TotalSeconds:0.0} s ({ProgressDisplay.FormatRate(Rate, Unit)})"));
+                $"{Label}: done, {ProgressDisplay.Format(Value, Unit)} in {Elapsed.TotalSeconds:0.0} s ({ProgressDisplay.FormatRate(Rate, Unit)}){DetailSuffix()}"));
 
         protected override void OnAbandon() => _output.WriteLine($"{Label}: stopped at {Amount()}");
 
         private string Line() => Fraction is { } f
-            ? string.Create(CultureInfo.InvariantCulture, $"{Label}: {Math.Floor(f * 100):0}% ({Amount()}, {ProgressDisplay.FormatRate(Rate, Unit)})")
-            : $"{Label}: {Amount()} ({ProgressDisplay.FormatRate(Rate, Unit)})";
+            ? string.Create(CultureInfo.InvariantCulture, $"{Label}: {Math.Floor(f * 100):0}% ({Amount()}, {ProgressDisplay.FormatRate(Rate, Unit)}){DetailSuffix()}")
+            : $"{Label}: {Amount()} ({ProgressDisplay.FormatRate(Rate, Unit)}){DetailSuffix()}";
     }
 }

@@ -83,11 +83,21 @@ public abstract class ProgressBar : IDisposable
     /// <summary>The fraction done in [0, 1], or null when the total is unknown.</summary>
     public double? Fraction => Total is > 0 ? Math.Clamp((double)Value / Total.Value, 0, 1) : null;
 
+    /// <summary>Live figures shown after the amount (e.g. "loss 0.6931 acc 0.5000"); null for none.</summary>
+    public string? Detail { get; private set; }
+
     /// <summary>Sets the current value (absolute, not an increment).</summary>
     public void Report(long value)
     {
         Value = value;
         OnReport();
+    }
+
+    /// <summary>Sets the current value and the live figures shown with it.</summary>
+    public void Report(long value, string? detail)
+    {
+        Detail = detail;
+        Report(value);
     }
 
     /// <summary>Sets the total once it is known (e.g. from an HTTP response).</summary>
@@ -121,4 +131,7 @@ public abstract class ProgressBar : IDisposable
     protected string Amount() => Total is { } total
         ? $"{ProgressDisplay.Format(Value, Unit)} of {ProgressDisplay.Format(total, Unit)}"
         : ProgressDisplay.Format(Value, Unit);
+
+    /// <summary><see cref="Detail"/> with a leading separator, or nothing.</summary>
+    protected string DetailSuffix() => Detail is { Length: > 0 } detail ? $" - {detail}" : "";
 }

@@ -47,7 +47,7 @@ internal sealed class TerminalProgressDisplay(TextWriter output) : ProgressDispl
             {
                 bar = $"[{new string('?', Width)}]";
             }
-            string line = $"{Label} {bar} {Amount()} {ProgressDisplay.FormatRate(Rate, Unit)}";
+            string line = $"{Label} {bar} {Amount()} {ProgressDisplay.FormatRate(Rate, Unit)}{DetailSuffix()}";
             // Pad over the remains of a longer previous line.
             output.Write($"\r{line.PadRight(_lastLength)}");
             _lastLength = line.Length;

@@ -25,6 +25,25 @@ public sealed class ProgressDisplayTests
     }
 
     [Fact]
+    public void Displays_ReportWithDetail_ShowTheLiveFigures()
+    {
+        var lines = new StringWriter();
+        var terminal = new StringWriter();
+
+        foreach (var (writer, interactive) in new[] { (lines, false), (terminal, true) })
+        {
+            using var bar = ProgressDisplay.Create(writer, interactive).Start("Epoch 1/3", 10);
+            bar.Report(5, "loss: 0.6931 - acc: 0.5000");
+            bar.Complete();
+        }
+
+        Assert.Contains("Epoch 1/3: 50% (5 of 10, ", lines.ToString());
+        Assert.Contains(") - loss: 0.6931 - acc: 0.5000", lines.ToString());
+        Assert.Contains("5 of 10", terminal.ToString());
+        Assert.Contains("- loss: 0.6931 - acc: 0.5000", terminal.ToString());
+    }
+
+    [Fact]
     public void LineDisplay_AbandonedBar_SaysWhereItStopped()
     {
         var output = new StringWriter();

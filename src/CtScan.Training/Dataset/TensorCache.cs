@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using CtScan.Nifti;
+using CtScan.Preprocessing;
+using CtScan.Tensors;
+
+namespace CtScan.Training;
+
+/// <summary>
+/// Preprocessed scans on disk, keyed by content: <c>FOLDER/&lt;sha256 of the scan file&gt;-&lt;hash of the preprocessing
+/// parameters&gt;.npy</c>. A renamed or copied scan hits the same entry; changed bytes or changed parameters miss.
+/// Entries are written under a temporary name and then moved, so a crash never leaves a half-written tensor.
+/// </summary>
+/// <remarks>Safe to use from several threads: the counters are updated atomically.</remarks>
+public sealed class TensorCache
+{
+    private readonly ScanPreprocessor _preprocessor;
+    private readonly string _parametersHash;
+    private int _preprocessed;
+    private int _hits;
+
+    public TensorCache(string folder, PreprocessingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Folder = Path.GetFullPath(folder);
+        _preprocessor = new ScanPreprocessor(options);
+        _parametersHash = ParametersHash(options);
+    }
+
+    public string Folder { get; }
+
+    public PreprocessingOptions Options => _preprocessor.Options;
+
+    /// <summary>Scans this instance preprocessed because the cache had no entry for them.</summary>
+    public int PreprocessedCount => _preprocessed;
+
+    /// <summary>Scans this instance read from the cache.</summary>
+    public int HitCount => _hits;
+
+    /// <summary>A short, stable hash of everything that changes the tensor: the version of this key, the HU window, the target shape and the seed rotation.</summary>
+    public static string ParametersHash(PreprocessingOptions options)
+    {
+        string canonical = string.Create(CultureInfo.InvariantCulture,
+            $"ctscan-preprocess-v1;window={options.WindowMinimumHu:R},{options.WindowMaximumHu:R};target={options.TargetShape.Width}x{options.TargetShape.Height}x{options.TargetShape.Depth};rotate={ScanPreprocessor.SeedRotationDegrees:R}");
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..16];
+    }
+
+    /// <summary>The cache file for a scan with content hash <paramref name="scanSha256"/>.</summary>
+    public string EntryPath(string scanSha256) => Path.Combine(Folder, $"{scanSha256}-{_parametersHash}.npy");
+
+    /// <summary>The preprocessed tensor of the scan at <paramref name="scanPath"/>, from the cache or computed and stored.</summary>
+    public async Task<Float32Tensor> GetAsync(string scanPath, CancellationToken cancellationToken = default)
+    {
+        string sha256 = await HashFileAsync(scanPath, cancellationToken).ConfigureAwait(false);
+        string entry = EntryPath(sha256);
+        if (File.Exists(entry))
+        {
+            try
+            {
+                var cached = await NpyFile.ReadAsync(entry, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (cached.Shape.SequenceEqual([Options.TargetShape.Width, Options.TargetShape.Height, Options.TargetShape.Depth]))
+                {
+                    Interlocked.Increment(ref _hits);
+                    return cached;
+                }
+            }
+            catch (NpyFormatException)
+            {
+                // A damaged entry is recomputed and replaced below, never trusted.
+            }
+        }
+
+        Float32Tensor tensor;
+        using (var image = NiftiImage.Open(scanPath))
+            tensor = _preprocessor.Process(image.OpenVolume(), cancellationToken).Tensor;
+        Interlocked.Increment(ref _preprocessed);
+        Directory.CreateDirectory(Folder);
+        string temporary = $"{entry}.{Guid.NewGuid():N}.tmp";
+        await using (var file = File.Create(temporary))
+            await NpyFile.WriteAsync(file, tensor, cancellationToken).ConfigureAwait(false);
+        File.Move(temporary, entry, overwrite: true);
+        return tensor;
+    }
+
+    private static async Task<string> HashFileAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, useAsync: true);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
+    }
+}
