@@ -12,9 +12,11 @@ using Xunit.Abstractions;
 
 namespace CtScan.Pipeline.Tests;
 
-/// <summary>The WebJobs host in-process on the shared Azurite, with the default container and queue names.</summary>
-[Collection(AzuriteCollection.Name)]
-public sealed class LocalHostSmokeTests(AzuriteFixture azurite, ITestOutputHelper output)
+/// <summary>
+/// The WebJobs host in-process with the default container and queue names, on an Azurite of its own: a host lists
+/// every blob in <c>scans</c>, so the shared emulator's leftovers from other tests would queue ahead of these scans.
+/// </summary>
+public sealed class LocalHostSmokeTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     [Fact]
     public async Task LocalHost_NormalAndAbnormalPhantom_BothScoredByCurrentModel()
@@ -77,9 +79,11 @@ public sealed class LocalHostSmokeTests(AzuriteFixture azurite, ITestOutputHelpe
     }
 }
 
-/// <summary>A blob trigger that keeps failing ends in webjobs-blobtrigger-poison, and the poison trigger records it.</summary>
-[Collection(AzuriteCollection.Name)]
-public sealed class LocalHostPoisonTests(AzuriteFixture azurite)
+/// <summary>
+/// A blob trigger that keeps failing ends in webjobs-blobtrigger-poison, and the poison trigger records it; on an
+/// Azurite of its own (see <see cref="LocalHostSmokeTests"/>).
+/// </summary>
+public sealed class LocalHostPoisonTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
     private sealed class FailingIngestor(PipelineServices s) : ScanIngestor(s.Clients, s.Models, s.Results)
     {
