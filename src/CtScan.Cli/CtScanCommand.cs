@@ -20,5 +20,6 @@ public static class CtScanCommand
         ScoreCommand.Create(),
         SubmitCommand.Create(),
         ResultsCommand.Create(),
+        UpCommand.Create(),
     };
 }

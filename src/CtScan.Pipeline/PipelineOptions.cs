@@ -54,6 +54,16 @@ public sealed record PipelineOptions
     /// <summary>How often the current model pointer (models/current.json) is checked for a change (at most once per interval).</summary>
     public TimeSpan ModelRefreshInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often the local host looks for scans that have no result long after upload (zero: never). A host killed
+    /// mid-score leaves its dequeued message invisible for the WebJobs SDK's fixed 10 minutes; the sweep re-ingests such
+    /// scans sooner (duplicate work is harmless: tensors are written once, results are rewritten with the same score).
+    /// </summary>
+    public TimeSpan PendingSweepInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long after its upload a scan without a result counts as lost by the sweep.</summary>
+    public TimeSpan PendingSweepGrace { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Where downloaded model versions are cached (one folder per version); default: a folder under the temp path.</summary>
     public string? ModelCacheDirectory { get; init; }
 
@@ -112,6 +122,10 @@ public sealed record PipelineOptions
 
         if (Get("CtScan__ModelRefreshSeconds") is { } refresh)
             options = options with { ModelRefreshInterval = TimeSpan.FromSeconds(ParseDouble("CtScan__ModelRefreshSeconds", refresh)) };
+        if (Get("CtScan__PendingSweepSeconds") is { } sweep)
+            options = options with { PendingSweepInterval = TimeSpan.FromSeconds(ParseDouble("CtScan__PendingSweepSeconds", sweep)) };
+        if (Get("CtScan__PendingGraceSeconds") is { } grace)
+            options = options with { PendingSweepGrace = TimeSpan.FromSeconds(ParseDouble("CtScan__PendingGraceSeconds", grace)) };
         if (Get("CtScan__MaxScanBytes") is { } max)
             options = options with { MaxScanBytes = (long)ParseDouble("CtScan__MaxScanBytes", max) };
         if (Get("CtScan__ModelCacheDirectory") is { } cache)
@@ -133,6 +147,8 @@ public sealed record PipelineOptions
             throw new PipelineConfigurationException("set either ConnectionString or BlobServiceUri, not both");
         if (ModelRefreshInterval < TimeSpan.Zero)
             throw new PipelineConfigurationException($"ModelRefreshInterval must not be negative; got {ModelRefreshInterval}");
+        if (PendingSweepInterval < TimeSpan.Zero || PendingSweepGrace < TimeSpan.Zero)
+            throw new PipelineConfigurationException($"PendingSweepInterval and PendingSweepGrace must not be negative; got {PendingSweepInterval} and {PendingSweepGrace}");
         if (MaxScanBytes <= 0)
             throw new PipelineConfigurationException($"MaxScanBytes must be positive; got {MaxScanBytes}");
         if (MaxDequeueCount <= 0)

@@ -198,7 +198,7 @@ public sealed class AzuriteServer : IAsyncDisposable
     }
 
     /// <summary>The nearest folder above the app whose package.json names azurite (the repository root).</summary>
-    private static string FindPackageDirectory()
+    public static string FindPackageDirectory()
     {
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
         {
