@@ -15,7 +15,7 @@ namespace CtScan.Cli.Commands;
 /// host, writes the connection string to <c>DATA/connection.txt</c> (where <c>submit</c>/<c>results</c> find it) and
 /// waits for Ctrl+C or SIGTERM; then stops the host and kills Azurite's process tree.
 /// </summary>
-internal static class UpCommand
+public static class UpCommand
 {
     /// <summary>The line printed once everything is running (tests wait for it).</summary>
     public const string ReadyLine = "ctscan up: ready";
@@ -110,7 +110,7 @@ internal static class UpCommand
 }
 
 /// <summary>Where <c>ctscan up</c> leaves its connection string for the other verbs.</summary>
-internal static class ConnectionFile
+public static class ConnectionFile
 {
     public const string FileName = "connection.txt";
 
