@@ -46,6 +46,7 @@ public static class UpCommand
                 DataDirectory = dataDirectory,
                 BlobPort = parse.GetValue(blobPort),
                 QueuePort = parse.GetValue(queuePort),
+                OwnSession = true,
             }, ct);
             string connection = azurite.ConnectionString;
             stdout.WriteLine($"Azurite: blob http://127.0.0.1:{azurite.BlobPort}, queue http://127.0.0.1:{azurite.QueuePort}");

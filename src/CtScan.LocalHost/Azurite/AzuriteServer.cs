@@ -17,6 +17,7 @@ public sealed class AzuriteServer : IAsyncDisposable
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private const int Sigterm = 15;
+    private const string SetsidPath = "/usr/bin/setsid";
 
     private readonly Process _process;
     private readonly StringBuilder _log;
@@ -62,13 +63,17 @@ public sealed class AzuriteServer : IAsyncDisposable
 
         int blobPort = options.BlobPort != 0 ? options.BlobPort : FreePort();
         int queuePort = options.QueuePort != 0 ? options.QueuePort : FreePort(blobPort);
-        var start = new ProcessStartInfo(executable)
+        // In its own session, Ctrl+C in a terminal (SIGINT to the whole foreground process group) reaches only our
+        // process, which stops the pipeline host first and then Azurite; setsid execs in place, so the pid is Azurite's.
+        bool ownSession = options.OwnSession && !OperatingSystem.IsWindows() && File.Exists(SetsidPath);
+        var start = new ProcessStartInfo(ownSession ? SetsidPath : executable)
         {
             WorkingDirectory = packageDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (ownSession) start.ArgumentList.Add(executable);
         foreach (var argument in Arguments(options, blobPort, queuePort)) start.ArgumentList.Add(argument);
 
         var log = new StringBuilder();
