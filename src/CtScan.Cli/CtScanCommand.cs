@@ -21,5 +21,6 @@ public static class CtScanCommand
         SubmitCommand.Create(),
         ResultsCommand.Create(),
         TrainCommand.Create(),
+        UpCommand.Create(),
     };
 }

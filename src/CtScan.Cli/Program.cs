@@ -1,3 +1,5 @@
+using System.CommandLine;
 using CtScan.Cli;
 
-return await CtScanCommand.Create().Parse(args).InvokeAsync();
+// Ctrl+C / SIGTERM cancel the verb's token; `up` needs a few seconds to stop its host and Azurite cleanly.
+return await CtScanCommand.Create().Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });

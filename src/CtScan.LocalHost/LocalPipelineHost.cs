@@ -82,6 +82,7 @@ public static class LocalPipelineHost
                 services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Models);
                 services.AddSingleton<ITypeLocator>(new FixedTypeLocator(TriggerTypes));
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
+                if (options.PendingSweepInterval > TimeSpan.Zero) services.AddHostedService<PendingScanSweepService>();
                 settings.ConfigureServices?.Invoke(services);
             })
             .UseConsoleLifetime()

@@ -1,10 +1,11 @@
 using CtScan.LocalHost;
 using CtScan.LocalHost.Azurite;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 // ctscan-localhost [--connection CONN] [--azurite] [--settings local.settings.json] [--host-json host.json]
 // Runs the pipeline's triggers on the WebJobs SDK until Ctrl+C / SIGTERM.
-string? connection = null, settingsPath = null, hostJson = null;
+string? connection = null, settingsPath = null, hostJson = null, statsFile = null;
 bool startAzurite = false;
 for (int i = 0; i < args.Length; i++)
 {
@@ -15,10 +16,12 @@ for (int i = 0; i < args.Length; i++)
         case "--azurite": startAzurite = true; break;
         case "--settings": settingsPath = Next(); break;
         case "--host-json": hostJson = Next(); break;
+        case "--stats-file": statsFile = Next(); break;
         case "-h" or "--help":
-            Console.WriteLine("usage: CtScan.LocalHost [--connection CONN] [--azurite] [--settings local.settings.json] [--host-json host.json]");
+            Console.WriteLine("usage: CtScan.LocalHost [--connection CONN] [--azurite] [--settings local.settings.json] [--host-json host.json] [--stats-file stats.json]");
             Console.WriteLine("The connection comes from --connection, else AzureWebJobsStorage (environment or local.settings.json Values).");
             Console.WriteLine("--azurite starts a private Azurite (in memory) and uses it.");
+            Console.WriteLine("--stats-file writes the host's working set, peak working set and ONNX Runtime session count there every second.");
             return 0;
         default:
             Console.Error.WriteLine($"error: unknown argument '{args[i]}'; try --help");
@@ -42,7 +45,14 @@ try
         LocalSettingsPath = settingsPath,
         HostJsonPath = hostJson,
     });
+    using var stopStats = new CancellationTokenSource();
+    var stats = statsFile is null
+        ? Task.CompletedTask
+        : HostStats.WriteEveryAsync(Path.GetFullPath(statsFile), TimeSpan.FromSeconds(1),
+            host.Services.GetRequiredService<CtScan.Pipeline.PipelineServices>().Models, stopStats.Token);
     await host.RunAsync();
+    await stopStats.CancelAsync();
+    try { await stats; } catch (OperationCanceledException) { }
     return 0;
 }
 catch (CtScan.Pipeline.PipelineConfigurationException error)

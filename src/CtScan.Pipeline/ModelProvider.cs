@@ -55,6 +55,15 @@ public class ModelProvider : IDisposable
     /// <summary>How many times the pointer was fetched or checked (tests use it to see the interval respected).</summary>
     public int PointerChecks { get; private set; }
 
+    /// <summary>How many ONNX Runtime sessions (one <see cref="OnnxScorer"/> per model version) this provider has created.</summary>
+    public int ScorersCreated => Volatile.Read(ref _scorersCreated);
+
+    /// <summary>How many of them are still alive (the current one, plus replaced ones with leases in flight).</summary>
+    public int ScorersLive => Volatile.Read(ref _scorersLive);
+
+    private int _scorersCreated;
+    private int _scorersLive;
+
     /// <summary>
     /// The current model's manifest (cheap: no model download), or null when no model is current. The scan
     /// ingestor preprocesses with its preprocessing parameters.
@@ -94,7 +103,9 @@ public class ModelProvider : IDisposable
                 if (_active is { } active && active.Manifest.Version == pointer.Version && active.Manifest.Sha256 == pointer.Sha256)
                     return active.Lease();
             var scorer = await LoadAsync(pointer, cancellationToken).ConfigureAwait(false);
-            var entry = new ScorerEntry(scorer);
+            Interlocked.Increment(ref _scorersCreated);
+            Interlocked.Increment(ref _scorersLive);
+            var entry = new ScorerEntry(scorer, () => Interlocked.Decrement(ref _scorersLive));
             ScorerEntry? replaced;
             ModelLease lease;
             lock (_gate)
@@ -187,7 +198,7 @@ public class ModelProvider : IDisposable
     }
 
     /// <summary>A scorer with a reference count: the provider holds one reference, each lease another.</summary>
-    private sealed class ScorerEntry(OnnxScorer scorer)
+    private sealed class ScorerEntry(OnnxScorer scorer, Action disposed)
     {
         private int _references = 1;
 
@@ -203,7 +214,9 @@ public class ModelProvider : IDisposable
 
         public void Release()
         {
-            if (Interlocked.Decrement(ref _references) == 0) Scorer.Dispose();
+            if (Interlocked.Decrement(ref _references) != 0) return;
+            Scorer.Dispose();
+            disposed();
         }
     }
 }

@@ -54,6 +54,21 @@ public sealed record PipelineOptions
     /// <summary>How often the current model pointer (models/current.json) is checked for a change (at most once per interval).</summary>
     public TimeSpan ModelRefreshInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often the local host looks for scans without a result (zero: never). Two ways a scan can be stranded: on
+    /// Azurite the blob trigger lists the container every 2 s and triggers on blobs newer than the newest it saw, so a
+    /// blob committed within the same second as that one can be skipped; and a host killed mid-work leaves its
+    /// dequeued messages invisible for the WebJobs SDK's fixed 10 minutes. The sweep re-ingests such scans (duplicate
+    /// work is harmless: tensors are written once, results are rewritten with the same score).
+    /// </summary>
+    public TimeSpan PendingSweepInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long after upload a scan this host has not ingested yet (and without a result) is swept.</summary>
+    public TimeSpan PendingSweepGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long after upload a scan this host did ingest, still without a result, is swept.</summary>
+    public TimeSpan PendingSweepIngestedGrace { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Where downloaded model versions are cached (one folder per version); default: a folder under the temp path.</summary>
     public string? ModelCacheDirectory { get; init; }
 
@@ -112,6 +127,12 @@ public sealed record PipelineOptions
 
         if (Get("CtScan__ModelRefreshSeconds") is { } refresh)
             options = options with { ModelRefreshInterval = TimeSpan.FromSeconds(ParseDouble("CtScan__ModelRefreshSeconds", refresh)) };
+        if (Get("CtScan__PendingSweepSeconds") is { } sweep)
+            options = options with { PendingSweepInterval = TimeSpan.FromSeconds(ParseDouble("CtScan__PendingSweepSeconds", sweep)) };
+        if (Get("CtScan__PendingGraceSeconds") is { } grace)
+            options = options with { PendingSweepGrace = TimeSpan.FromSeconds(ParseDouble("CtScan__PendingGraceSeconds", grace)) };
+        if (Get("CtScan__PendingIngestedGraceSeconds") is { } ingestedGrace)
+            options = options with { PendingSweepIngestedGrace = TimeSpan.FromSeconds(ParseDouble("CtScan__PendingIngestedGraceSeconds", ingestedGrace)) };
         if (Get("CtScan__MaxScanBytes") is { } max)
             options = options with { MaxScanBytes = (long)ParseDouble("CtScan__MaxScanBytes", max) };
         if (Get("CtScan__ModelCacheDirectory") is { } cache)
@@ -133,6 +154,8 @@ public sealed record PipelineOptions
             throw new PipelineConfigurationException("set either ConnectionString or BlobServiceUri, not both");
         if (ModelRefreshInterval < TimeSpan.Zero)
             throw new PipelineConfigurationException($"ModelRefreshInterval must not be negative; got {ModelRefreshInterval}");
+        if (PendingSweepInterval < TimeSpan.Zero || PendingSweepGrace < TimeSpan.Zero || PendingSweepIngestedGrace < TimeSpan.Zero)
+            throw new PipelineConfigurationException($"PendingSweepInterval, PendingSweepGrace and PendingSweepIngestedGrace must not be negative; got {PendingSweepInterval}, {PendingSweepGrace} and {PendingSweepIngestedGrace}");
         if (MaxScanBytes <= 0)
             throw new PipelineConfigurationException($"MaxScanBytes must be positive; got {MaxScanBytes}");
         if (MaxDequeueCount <= 0)

@@ -63,6 +63,12 @@ public class ScanIngestor
 
     private PipelineOptions Options => _clients.Options;
 
+    private const int SeenLimit = 100_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _seen = new(StringComparer.Ordinal);
+
+    /// <summary>Whether this ingestor was asked to ingest <paramref name="scanName"/> since it was created (the pending-scan sweep asks).</summary>
+    public bool HasSeen(string scanName) => _seen.ContainsKey(scanName);
+
     /// <summary>
     /// Hashes the scan while spooling it, preprocesses it with the current model's preprocessing parameters (the
     /// seed's when no model is current) unless that tensor is cached, and enqueues a <see cref="ScoreRequest"/>.
@@ -75,6 +81,8 @@ public class ScanIngestor
         ArgumentNullException.ThrowIfNull(content);
         var total = Stopwatch.StartNew();
         var timings = new Dictionary<string, double>();
+        if (_seen.Count >= SeenLimit) _seen.Clear(); // a bound, not a cache: forgetting only makes the sweep re-check
+        _seen.TryAdd(scanName, 0);
 
         if (ScanNames.UnsafeReason(scanName) is { } unsafeReason)
             return await RejectAsync(scanName, PipelineErrorCodes.UnsafeName, $"{scanName}: {unsafeReason}; its result is stored under {ScanNames.ResultBlobName(scanName)}", timings, total, cancellationToken).ConfigureAwait(false);

@@ -15,7 +15,7 @@ internal sealed class StorageOptions
 
     private readonly Option<string?> _connection = new("--connection")
     {
-        Description = $"Storage connection string (default: ${ConnectionVariable}, then ${FunctionsConnectionVariable})",
+        Description = $"Storage connection string (default: ${ConnectionVariable}, then ${FunctionsConnectionVariable}, then .azurite/connection.txt left by `ctscan up`)",
     };
 
     private readonly Option<Uri?> _accountUrl = new("--account-url")
@@ -37,9 +37,10 @@ internal sealed class StorageOptions
             throw new ArgumentException("give either --connection or --account-url, not both");
         if (accountUrl is not null) return PipelineOptions.ForAccount(accountUrl).Validated();
         connection ??= Environment.GetEnvironmentVariable(ConnectionVariable) is { Length: > 0 } fromEnv ? fromEnv
-            : Environment.GetEnvironmentVariable(FunctionsConnectionVariable) is { Length: > 0 } fromFunctions ? fromFunctions : null;
+            : Environment.GetEnvironmentVariable(FunctionsConnectionVariable) is { Length: > 0 } fromFunctions ? fromFunctions
+            : ConnectionFile.Find();
         return connection is null
-            ? throw new ArgumentException($"no storage account: pass --connection or --account-url, or set {ConnectionVariable} (or {FunctionsConnectionVariable})")
+            ? throw new ArgumentException($"no storage account: pass --connection or --account-url, set {ConnectionVariable} (or {FunctionsConnectionVariable}), or start `ctscan up` (it writes {UpCommand.DefaultDataFolder}/{ConnectionFile.FileName})")
             : PipelineOptions.ForConnectionString(connection).Validated();
     }
 }

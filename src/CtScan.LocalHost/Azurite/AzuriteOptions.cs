@@ -18,6 +18,12 @@ public sealed record AzuriteOptions
     /// <summary>How long to wait for both services to accept connections.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Start Azurite in its own session (Linux/macOS, with setsid), so a terminal's Ctrl+C reaches only the parent,
+    /// which then stops Azurite in order (<c>ctscan up</c>).
+    /// </summary>
+    public bool OwnSession { get; init; }
+
     /// <summary>Run <c>npm install</c> when azurite is not installed yet.</summary>
     public bool InstallIfMissing { get; init; } = true;
 }

@@ -16,13 +16,21 @@ public sealed class AzuriteServer : IAsyncDisposable
     public const string AccountName = "devstoreaccount1";
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+    private const int Sigterm = 15;
+    private const string SetsidPath = "/usr/bin/setsid";
+
     private readonly Process _process;
     private readonly StringBuilder _log;
+    private readonly bool _persistent;
 
-    private AzuriteServer(Process process, StringBuilder log, int blobPort, int queuePort)
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
+    private AzuriteServer(Process process, StringBuilder log, int blobPort, int queuePort, bool persistent)
     {
         _process = process;
         _log = log;
+        _persistent = persistent;
         BlobPort = blobPort;
         QueuePort = queuePort;
     }
@@ -30,6 +38,9 @@ public sealed class AzuriteServer : IAsyncDisposable
     public int BlobPort { get; }
 
     public int QueuePort { get; }
+
+    /// <summary>Azurite's process id (node).</summary>
+    public int ProcessId => _process.Id;
 
     /// <summary>A storage connection string for this emulator (blob and queue endpoints).</summary>
     public string ConnectionString =>
@@ -52,13 +63,17 @@ public sealed class AzuriteServer : IAsyncDisposable
 
         int blobPort = options.BlobPort != 0 ? options.BlobPort : FreePort();
         int queuePort = options.QueuePort != 0 ? options.QueuePort : FreePort(blobPort);
-        var start = new ProcessStartInfo(executable)
+        // In its own session, Ctrl+C in a terminal (SIGINT to the whole foreground process group) reaches only our
+        // process, which stops the pipeline host first and then Azurite; setsid execs in place, so the pid is Azurite's.
+        bool ownSession = options.OwnSession && !OperatingSystem.IsWindows() && File.Exists(SetsidPath);
+        var start = new ProcessStartInfo(ownSession ? SetsidPath : executable)
         {
             WorkingDirectory = packageDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (ownSession) start.ArgumentList.Add(executable);
         foreach (var argument in Arguments(options, blobPort, queuePort)) start.ArgumentList.Add(argument);
 
         var log = new StringBuilder();
@@ -69,7 +84,7 @@ public sealed class AzuriteServer : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var server = new AzuriteServer(process, log, blobPort, queuePort);
+        var server = new AzuriteServer(process, log, blobPort, queuePort, options.DataDirectory is not null);
         try
         {
             await server.WaitUntilListeningAsync(options.StartTimeout, cancellationToken).ConfigureAwait(false);
@@ -86,6 +101,15 @@ public sealed class AzuriteServer : IAsyncDisposable
     {
         try
         {
+            if (!_process.HasExited && _persistent && !OperatingSystem.IsWindows())
+            {
+                // Azurite keeps its metadata in LokiJS and saves it every few seconds: ask it to stop (SIGTERM closes
+                // its servers and saves the database) before anything harder, or the last writes are lost.
+                _ = SendSignal(_process.Id, Sigterm);
+                using var graceful = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                try { await _process.WaitForExitAsync(graceful.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
+            }
             if (!_process.HasExited)
             {
                 _process.Kill(entireProcessTree: true);
@@ -198,7 +222,7 @@ public sealed class AzuriteServer : IAsyncDisposable
     }
 
     /// <summary>The nearest folder above the app whose package.json names azurite (the repository root).</summary>
-    private static string FindPackageDirectory()
+    public static string FindPackageDirectory()
     {
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
         {

@@ -1,0 +1,297 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using CtScan.Contracts;
+using CtScan.LocalHost;
+using CtScan.LocalHost.Azurite;
+using CtScan.Phantoms;
+using CtScan.Pipeline;
+using CtScan.Training;
+using CtScan.Training.Onnx;
+
+namespace CtScan.Cli.Commands;
+
+/// <summary>
+/// <c>ctscan bench pipeline</c>: the local pipeline end to end on a private Azurite (in memory) with the local host as
+/// a child process, as `ctscan up` runs it: upload-to-result latency of one scan (sequential runs) with where the time
+/// goes, throughput for a batch, and the scoring host's working set over many scans with its ONNX Runtime session count.
+/// </summary>
+internal static partial class BenchPipelineCommand
+{
+    public static Command Create()
+    {
+        var scans = new Option<int>("--scans") { Description = "Scans in the throughput batch", DefaultValueFactory = _ => 50 };
+        var size = new ShapeOption("--size", "Scan size for latency and throughput", new VolumeShape(512, 512, 64));
+        var runs = new Option<int>("--runs") { Description = "Sequential latency runs (one scan each)", DefaultValueFactory = _ => 5 };
+        var memoryScans = new Option<int>("--memory-scans") { Description = "Small scans (64×64×16) for the memory check, in waves of 50", DefaultValueFactory = _ => 200 };
+        var model = new Option<DirectoryInfo?>("--model") { Description = "Model folder to serve (default: the bundled demo model, else a seed-size random-weight model exported on the fly)" };
+        var command = new Command("pipeline", "Benchmark the local pipeline: upload-to-result latency and its parts, throughput, host memory")
+        {
+            scans, size.Option, runs, memoryScans, model,
+        };
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
+            RunAsync(stdout, size.GetValue(parse), Math.Max(1, parse.GetValue(runs)), Math.Max(1, parse.GetValue(scans)),
+                Math.Max(0, parse.GetValue(memoryScans)), parse.GetValue(model), ct), cancellationToken));
+        return command;
+    }
+
+    private static async Task RunAsync(TextWriter stdout, VolumeShape size, int runs, int batch, int memoryScans, DirectoryInfo? modelOption, CancellationToken ct)
+    {
+        var temp = Directory.CreateTempSubdirectory("ctscan-bench-pipeline-");
+        try
+        {
+            string modelDirectory = ResolveModel(modelOption, temp.FullName, stdout);
+            await using var azurite = await AzuriteServer.StartAsync(cancellationToken: ct);
+            using var services = new PipelineServices(PipelineOptions.ForConnectionString(azurite.ConnectionString) with { ModelCacheDirectory = Path.Combine(temp.FullName, "client-models") });
+            await services.Storage.EnsureCreatedAsync(ct);
+            var published = await services.Registry.PublishAsync(modelDirectory, new PublishOptions { Promote = true, Force = true }, ct);
+            string statsFile = Path.Combine(temp.FullName, "host-stats.json");
+            await using var host = await HostProcess.StartAsync(azurite.ConnectionString, temp.FullName, statsFile, ct);
+            stdout.WriteLine($"model {published.Version}; local host pid {host.Id} (queues polled ≤ 1 s; blob trigger: Azurite container scan every 2 s); {Environment.ProcessorCount} cores");
+
+            // 1. Latency: one scan at a time.
+            stdout.WriteLine($"latency: {runs} sequential runs of one {size} int16 .nii.gz phantom (a warm-up first)");
+            var rows = new List<Breakdown>();
+            for (int run = 0; run <= runs; run++)
+            {
+                string file = Path.Combine(temp.FullName, $"latency-{run}.nii.gz");
+                ChestPhantomFile.Write(file, new ChestPhantomOptions { Shape = size, Seed = 1000 + run, Label = PhantomLabel.Abnormal }, ct);
+                string name = $"bench/latency/{run}.nii.gz";
+                await services.Clients.Scans.GetBlobClient(name).UploadAsync(file, ct);
+                var uploaded = DateTimeOffset.UtcNow;
+                var (result, seen) = await WaitAsync(services, name, TimeSpan.FromMinutes(3), ct);
+                File.Delete(file);
+                var row = Breakdown.Of(result, uploaded, seen, host.TriggerStart(name));
+                if (run > 0) rows.Add(row); // run 0 warms up the model session and the JIT
+            }
+            PrintLatency(stdout, rows);
+
+            // 2. Throughput: a batch uploaded at once.
+            var files = new List<string>();
+            await Parallel.ForAsync(0, batch, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount }, (i, token) =>
+            {
+                string file = Path.Combine(temp.FullName, $"batch-{i}.nii.gz");
+                ChestPhantomFile.Write(file, new ChestPhantomOptions { Shape = size, Seed = 2000 + i, Label = i % 2 == 0 ? PhantomLabel.Normal : PhantomLabel.Abnormal }, token);
+                lock (files) files.Add(file);
+                return ValueTask.CompletedTask;
+            });
+            var clock = Stopwatch.StartNew();
+            var names = await UploadAllAsync(services, files.Select((f, i) => ($"bench/batch/{i}.nii.gz", f)), ct);
+            double uploadSeconds = clock.Elapsed.TotalSeconds;
+            var batchResults = await WaitAllAsync(services, names, TimeSpan.FromMinutes(20), ct);
+            double seconds = clock.Elapsed.TotalSeconds;
+            foreach (var file in files) File.Delete(file);
+            int scored = batchResults.Count(r => r.Status == ScanStatus.Scored);
+            stdout.WriteLine($"throughput: {batch} × {size} uploaded in {uploadSeconds:F1} s, all results after {seconds:F1} s → {batch / seconds * 60:F1} scans/min ({scored} scored; {host.Swept} picked up by the pending-scan sweep so far)");
+
+            // 3. Memory: waves of 50 small scans; the host's working set after each wave.
+            if (memoryScans > 0)
+            {
+                stdout.WriteLine($"memory: {memoryScans} scans of 64×64×16 in waves of 50; the scoring host's working set after each wave");
+                stdout.WriteLine($"{"after",8} {"working set MiB",16} {"peak MiB",10} {"GC heap MiB",12} {"ORT sessions created/live",26}");
+                var small = Path.Combine(temp.FullName, "small");
+                Directory.CreateDirectory(small);
+                for (int done = 0; done < memoryScans;)
+                {
+                    int wave = Math.Min(50, memoryScans - done);
+                    var waveFiles = Enumerable.Range(done, wave).Select(i =>
+                    {
+                        string file = Path.Combine(small, $"{i}.nii.gz");
+                        ChestPhantomFile.Write(file, new ChestPhantomOptions { Shape = new VolumeShape(64, 64, 16), Seed = 5000 + i, Label = (PhantomLabel)(i % 2) }, ct);
+                        return ($"bench/memory/{i}.nii.gz", file);
+                    }).ToList();
+                    var waveNames = await UploadAllAsync(services, waveFiles, ct);
+                    await WaitAllAsync(services, waveNames, TimeSpan.FromMinutes(5), ct);
+                    done += wave;
+                    await Task.Delay(TimeSpan.FromSeconds(1.5), ct); // a fresh stats snapshot
+                    var stats = HostStats.TryRead(statsFile) ?? throw new InvalidOperationException($"the host wrote no stats to {statsFile}");
+                    stdout.WriteLine($"{done,8} {stats.WorkingSetBytes / 1048576.0,16:F0} {stats.PeakWorkingSetBytes / 1048576.0,10:F0} {stats.ManagedHeapBytes / 1048576.0,12:F0} {$"{stats.ScorersCreated}/{stats.ScorersLive}",26}");
+                }
+            }
+        }
+        finally
+        {
+            try { temp.Delete(recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static string ResolveModel(DirectoryInfo? option, string temp, TextWriter stdout)
+    {
+        if (option is not null)
+            return option.Exists ? option.FullName : throw new DirectoryNotFoundException($"--model {option.FullName} does not exist");
+        string demo = Path.Combine(AppContext.BaseDirectory, "demo-model");
+        if (File.Exists(Path.Combine(demo, "manifest.json"))) return demo;
+        string directory = Path.Combine(temp, "random-model");
+        using var model = new CtScanNet(new ModelOptions());
+        KerasInitializer.Apply(model, seed: 1);
+        model.eval();
+        ModelExport.ToFolder(model, directory, new ModelExportOptions { Version = "bench-random-seed-size" });
+        stdout.WriteLine("no demo model bundled: serving a seed-size (128×128×64, width 1) model with random weights (same inference cost)");
+        return directory;
+    }
+
+    private static async Task<List<string>> UploadAllAsync(PipelineServices services, IEnumerable<(string Name, string File)> scans, CancellationToken ct)
+    {
+        var list = scans.ToList();
+        await Parallel.ForEachAsync(list, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = 8 },
+            async (scan, token) => await services.Clients.Scans.GetBlobClient(scan.Name).UploadAsync(scan.File, token));
+        return [.. list.Select(s => s.Name)];
+    }
+
+    private static async Task<(ScanResult Result, DateTimeOffset Seen)> WaitAsync(PipelineServices services, string name, TimeSpan timeout, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if ((await services.Results.TryReadAsync(ScanNames.ResultBlobName(name), ct))?.Result is { } result) return (result, DateTimeOffset.UtcNow);
+            await Task.Delay(50, ct);
+        }
+        throw new TimeoutException($"no result for {name} after {timeout.TotalSeconds:F0} s");
+    }
+
+    private static async Task<List<ScanResult>> WaitAllAsync(PipelineServices services, IReadOnlyList<string> names, TimeSpan timeout, CancellationToken ct)
+    {
+        var pending = new HashSet<string>(names);
+        var results = new List<ScanResult>();
+        var clock = Stopwatch.StartNew();
+        while (pending.Count > 0)
+        {
+            if (clock.Elapsed > timeout) throw new TimeoutException($"{pending.Count} of {names.Count} scans have no result after {timeout.TotalMinutes:F0} min");
+            foreach (var name in pending.ToList())
+                if ((await services.Results.TryReadAsync(ScanNames.ResultBlobName(name), ct))?.Result is { } result)
+                {
+                    results.Add(result);
+                    pending.Remove(name);
+                }
+            if (pending.Count > 0) await Task.Delay(200, ct);
+        }
+        return results;
+    }
+
+    /// <summary>Where one scan's time went, in ms, from the result's timings and timestamps.</summary>
+    private sealed record Breakdown(double Total, double TriggerDelay, double Ingest, double Preprocess, double QueueWait, double Download, double Inference, double ResultWrite)
+    {
+        public static Breakdown Of(ScanResult result, DateTimeOffset uploaded, DateTimeOffset seen, DateTimeOffset? triggerStart)
+        {
+            double T(string key) => result.TimingsMs.TryGetValue(key, out var v) ? v : double.NaN;
+            var scoreStart = result.CreatedAt - TimeSpan.FromMilliseconds(T("total"));
+            var enqueued = scoreStart - TimeSpan.FromMilliseconds(T("queueWait"));
+            var trigger = triggerStart ?? enqueued - TimeSpan.FromMilliseconds(T("preprocess"));
+            return new Breakdown(
+                Total: (seen - uploaded).TotalMilliseconds,
+                TriggerDelay: (trigger - uploaded).TotalMilliseconds,
+                Ingest: (enqueued - trigger).TotalMilliseconds,
+                Preprocess: T("preprocess"),
+                QueueWait: T("queueWait"),
+                Download: T("download"),
+                Inference: T("inference"),
+                ResultWrite: (seen - result.CreatedAt).TotalMilliseconds);
+        }
+    }
+
+    private static void PrintLatency(TextWriter stdout, List<Breakdown> rows)
+    {
+        static double Pct(IEnumerable<double> values, double p)
+        {
+            var sorted = values.Where(double.IsFinite).OrderBy(v => v).ToArray();
+            if (sorted.Length == 0) return double.NaN;
+            double rank = p * (sorted.Length - 1);
+            int lo = (int)Math.Floor(rank), hi = (int)Math.Ceiling(rank);
+            return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+        }
+        (string Name, Func<Breakdown, double> Get)[] parts =
+        [
+            ("upload → result", b => b.Total),
+            ("  trigger delay (upload → PreprocessScan start)", b => b.TriggerDelay),
+            ("  ingest (spool + hash + preprocess + tensor upload + enqueue)", b => b.Ingest),
+            ("    of which preprocess", b => b.Preprocess),
+            ("  queue wait (enqueued → ScoreScan start)", b => b.QueueWait),
+            ("  tensor download", b => b.Download),
+            ("  inference", b => b.Inference),
+            ("  result write + poll (createdAt → seen)", b => b.ResultWrite),
+        ];
+        stdout.WriteLine($"{"part (ms)",-66} {"p50",8} {"p95",8}");
+        foreach (var (name, get) in parts)
+            stdout.WriteLine($"{name,-66} {Pct(rows.Select(get), 0.5),8:F0} {Pct(rows.Select(get), 0.95),8:F0}");
+    }
+
+    /// <summary>The local host as a child process (dotnet CtScan.LocalHost.dll, built beside ctscan).</summary>
+    private sealed partial class HostProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _log = new();
+        private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private HostProcess(Process process) => _process = process;
+
+        public int Id => _process.Id;
+
+        /// <summary>Scans the pending-scan sweep re-ingested (the blob trigger had not picked them up).</summary>
+        public int Swept => Log.Split('\n').Count(line => line.Contains("Re-ingested ", StringComparison.Ordinal));
+
+        public static async Task<HostProcess> StartAsync(string connection, string workingDirectory, string statsFile, CancellationToken ct)
+        {
+            string dll = Path.Combine(AppContext.BaseDirectory, "CtScan.LocalHost.dll");
+            var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { dll, "--connection", connection, "--stats-file", statsFile }) start.ArgumentList.Add(a);
+            start.Environment["extensions__queues__maxPollingInterval"] = "00:00:01";
+            start.Environment["CtScan__ModelCacheDirectory"] = Path.Combine(workingDirectory, "host-models");
+            // The sweep catches blobs Azurite's container scan skips (see README); the bench reports how many it caught.
+            start.Environment["CtScan__PendingSweepSeconds"] = "2";
+            start.Environment["CtScan__PendingGraceSeconds"] = "5";
+            var host = new HostProcess(new Process { StartInfo = start });
+            host._process.OutputDataReceived += (_, e) => host.OnLine(e.Data);
+            host._process.ErrorDataReceived += (_, e) => host.OnLine(e.Data);
+            host._process.Start();
+            host._process.BeginOutputReadLine();
+            host._process.BeginErrorReadLine();
+            var done = await Task.WhenAny(host._ready.Task, host._process.WaitForExitAsync(ct), Task.Delay(TimeSpan.FromSeconds(90), ct));
+            if (done != host._ready.Task)
+            {
+                await host.DisposeAsync();
+                throw new InvalidOperationException($"the local host did not start:\n{host.Log}");
+            }
+            return host;
+        }
+
+        private string Log { get { lock (_log) return _log.ToString(); } }
+
+        private void OnLine(string? line)
+        {
+            if (line is null) return;
+            lock (_log) _log.AppendLine(line);
+            if (line.Contains("Job host started", StringComparison.Ordinal)) _ready.TrySetResult();
+        }
+
+        /// <summary>When the host began PreprocessScan for this blob: its "Executing 'PreprocessScan' … scans/NAME" log line (local time).</summary>
+        public DateTimeOffset? TriggerStart(string name)
+        {
+            string needle = $"scans/{name}";
+            foreach (var line in Log.Split('\n'))
+            {
+                if (!line.Contains("Executing 'PreprocessScan'", StringComparison.Ordinal) || !line.Contains(needle, StringComparison.Ordinal)) continue;
+                var match = Timestamp().Match(line);
+                if (!match.Success) continue;
+                var time = TimeOnly.ParseExact(match.Value, "HH:mm:ss.fff", CultureInfo.InvariantCulture);
+                var local = DateTime.Today.Add(time.ToTimeSpan());
+                return new DateTimeOffset(local, TimeZoneInfo.Local.GetUtcOffset(local));
+            }
+            return null;
+        }
+
+        [GeneratedRegex(@"^\s*\d\d:\d\d:\d\d\.\d{3}")]
+        private static partial Regex Timestamp();
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+            _process.Dispose();
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using System.CommandLine;
+using CtScan.LocalHost;
+using CtScan.LocalHost.Azurite;
+using CtScan.Pipeline;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CtScan.Cli.Commands;
+
+/// <summary>
+/// <c>ctscan up</c>: the whole pipeline on this machine in one process. Starts Azurite (installed with npm from the
+/// repository's package.json when missing) with its data in a local folder, creates the containers and queues,
+/// publishes the bundled demo model when no model is current, runs the four triggers in-process on the WebJobs SDK
+/// host, writes the connection string to <c>DATA/connection.txt</c> (where <c>submit</c>/<c>results</c> find it) and
+/// waits for Ctrl+C or SIGTERM; then stops the host and kills Azurite's process tree.
+/// </summary>
+public static class UpCommand
+{
+    /// <summary>The line printed once everything is running (tests wait for it).</summary>
+    public const string ReadyLine = "ctscan up: ready";
+
+    public const string DefaultDataFolder = ".azurite";
+
+    public static Command Create()
+    {
+        var data = new Option<DirectoryInfo?>("--data") { Description = $"Azurite's data folder (default: {DefaultDataFolder}/ at the repository root); results survive restarts" };
+        var blobPort = new Option<int>("--blob-port") { Description = "Azurite blob port (0: a free one)", DefaultValueFactory = _ => 10000 };
+        var queuePort = new Option<int>("--queue-port") { Description = "Azurite queue port (0: a free one)", DefaultValueFactory = _ => 10001 };
+        var model = new Option<DirectoryInfo?>("--model") { Description = "Model folder (model.onnx + manifest.json) to publish when no model is current (default: the bundled demo model)" };
+        var verbose = new Option<bool>("--verbose") { Description = "Log every trigger invocation (default: warnings and the pipeline's own lines)" };
+        var command = new Command("up", "Run the pipeline locally: Azurite + containers/queues + a current model + the triggers, until Ctrl+C")
+        {
+            data, blobPort, queuePort, model, verbose,
+        };
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
+        {
+            string dataDirectory = parse.GetValue(data)?.FullName ?? Path.Combine(AzuriteServer.FindPackageDirectory(), DefaultDataFolder);
+            string modelDirectory = parse.GetValue(model)?.FullName ?? Path.Combine(AppContext.BaseDirectory, "demo-model");
+            if (parse.GetValue(model) is { Exists: false } missing)
+                throw new DirectoryNotFoundException($"--model {missing.FullName} does not exist");
+
+            stdout.WriteLine($"Starting Azurite (data in {dataDirectory}) …");
+            await using var azurite = await AzuriteServer.StartAsync(new AzuriteOptions
+            {
+                DataDirectory = dataDirectory,
+                BlobPort = parse.GetValue(blobPort),
+                QueuePort = parse.GetValue(queuePort),
+                OwnSession = true,
+            }, ct);
+            string connection = azurite.ConnectionString;
+            stdout.WriteLine($"Azurite: blob http://127.0.0.1:{azurite.BlobPort}, queue http://127.0.0.1:{azurite.QueuePort}");
+
+            using var host = await LocalPipelineHost.BuildAsync(new LocalHostSettings
+            {
+                Connection = connection,
+                MinimumLogLevel = LogLevel.Information,
+                // host.json logs every invocation at Information; quietly, only warnings and the pipeline's own lines.
+                Overrides = parse.GetValue(verbose) ? new Dictionary<string, string?>() : new Dictionary<string, string?>
+                {
+                    ["logging:logLevel:default"] = "Warning",
+                    ["logging:logLevel:Function"] = "Warning",
+                    ["logging:logLevel:Host.Results"] = "Warning",
+                    ["logging:logLevel:CtScan"] = "Information",
+                },
+            }, ct);
+            var services = host.Services.GetRequiredService<PipelineServices>();
+            stdout.WriteLine($"Containers and queues ready: {string.Join(", ", StorageNames(services.Options))}");
+
+            var current = await services.Registry.GetCurrentAsync(ct);
+            if (current is not null)
+                stdout.WriteLine($"Model: {current.Version} is current");
+            else if (File.Exists(Path.Combine(modelDirectory, "manifest.json")))
+            {
+                var published = await services.Registry.PublishAsync(modelDirectory, new PublishOptions { Promote = true, Force = true }, ct);
+                stdout.WriteLine($"Model: published {published.Version} from {modelDirectory} and made it current");
+            }
+            else
+                stdout.WriteLine($"Model: none is current and {modelDirectory} holds no model; scans will fail until you run `ctscan model publish DIR`");
+
+            await host.StartAsync(ct);
+            string connectionFile = ConnectionFile.PathIn(dataDirectory);
+            await File.WriteAllTextAsync(connectionFile, connection + Environment.NewLine, ct);
+            stdout.WriteLine($"Connection string (also in {connectionFile}): {connection}");
+            stdout.WriteLine("In another terminal, from the repository:");
+            stdout.WriteLine("  dotnet run --project src/CtScan.Cli -c Release -- submit scan.nii.gz --wait");
+            stdout.WriteLine("  dotnet run --project src/CtScan.Cli -c Release -- results");
+            stdout.WriteLine($"(elsewhere add --connection \"{connection}\")");
+            stdout.WriteLine($"{ReadyLine}; Ctrl+C stops");
+            stdout.Flush();
+
+            // Ctrl+C / SIGTERM cancel ct (System.CommandLine) and stop the host's lifetime (ConsoleLifetime): either ends the wait.
+            var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+            var stopped = new TaskCompletionSource();
+            using (ct.Register(() => stopped.TrySetResult()))
+            using (lifetime.ApplicationStopping.Register(() => stopped.TrySetResult()))
+                await stopped.Task;
+
+            stdout.WriteLine("Stopping …");
+            using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
+                await host.StopAsync(grace.Token);
+            File.Delete(connectionFile);
+            // `await using azurite` kills Azurite's process tree on the way out.
+            stdout.WriteLine("Stopped.");
+        }, cancellationToken));
+        return command;
+    }
+
+    private static IEnumerable<string> StorageNames(PipelineOptions o) =>
+        [o.ScansContainer, o.TensorsContainer, o.ResultsContainer, o.ModelsContainer, o.TrainingContainer, o.ScoreRequestsQueue, o.ScoreRequestsPoisonQueue, o.BlobTriggerPoisonQueue];
+}
+
+/// <summary>Where <c>ctscan up</c> leaves its connection string for the other verbs.</summary>
+public static class ConnectionFile
+{
+    public const string FileName = "connection.txt";
+
+    public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, FileName);
+
+    /// <summary>The connection string of a running <c>ctscan up</c>: <c>.azurite/connection.txt</c> in the current folder or a parent.</summary>
+    public static string? Find()
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, UpCommand.DefaultDataFolder, FileName);
+            if (File.Exists(candidate) && File.ReadAllText(candidate).Trim() is { Length: > 0 } text) return text;
+        }
+        return null;
+    }
+}

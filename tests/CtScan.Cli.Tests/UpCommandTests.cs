@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using CtScan.Cli.Commands;
+using CtScan.Phantoms;
+using CtScan.Tests;
+using Xunit.Abstractions;
+
+namespace CtScan.Cli.Tests;
+
+/// <summary>
+/// <c>ctscan up</c> as a real process (as a user runs it): ready line, a scan submitted from "a second terminal"
+/// (another process finding .azurite/connection.txt), Ctrl+C (SIGINT) ends it with exit code 0 and Azurite's ports
+/// closed; started again on the same data folder the result is still there, and SIGTERM stops it just as cleanly.
+/// </summary>
+public sealed class UpCommandTests(ITestOutputHelper output)
+{
+    private static readonly string Ctscan = Path.Combine(AppContext.BaseDirectory, "ctscan.dll");
+
+    [Fact]
+    public async Task Up_SubmitThenSigint_ScoredAndExitsZeroWithPortsClosed_ResultSurvivesRestart()
+    {
+        using var temp = new TempFolder();
+        string data = temp.Path(UpCommand.DefaultDataFolder);
+        int blobPort = FreePort(), queuePort = FreePort(blobPort);
+        string model = Fixtures.Path("models", "fixture-auc080");
+        string[] upArgs = ["up", "--data", data, "--blob-port", $"{blobPort}", "--queue-port", $"{queuePort}", "--model", model];
+        string scan = temp.Path("chest.nii.gz");
+        ChestPhantomFile.Write(scan, new ChestPhantomOptions { Shape = new VolumeShape(64, 64, 16), Seed = 5, Label = PhantomLabel.Abnormal });
+
+        await using (var up = await CtscanProcess.StartAsync(temp.Directory.FullName, upArgs, waitFor: UpCommand.ReadyLine))
+        {
+            string connection = (await File.ReadAllTextAsync(Path.Combine(data, ConnectionFile.FileName))).Trim();
+            Assert.Contains($"BlobEndpoint=http://127.0.0.1:{blobPort}/", connection);
+            Assert.Contains("published fixture-auc080", up.Output);
+
+            // A second terminal in the same folder: no --connection, no environment; connection.txt is found.
+            var submit = await CtscanProcess.RunAsync(temp.Directory.FullName, ["submit", scan, "--wait", "--timeout", "90"]);
+            output.WriteLine(submit.Output + submit.Error);
+            Assert.Equal(0, submit.ExitCode);
+            Assert.Contains("\"status\": \"scored\"", submit.Output);
+            Assert.Contains("\"version\": \"fixture-auc080\"", submit.Output);
+
+            Assert.Equal(0, await up.SignalAndWaitAsync("INT"));
+            output.WriteLine(up.Output);
+        }
+        Assert.False(Accepts(blobPort), $"Azurite still listens on {blobPort} after Ctrl+C");
+        Assert.False(Accepts(queuePort), $"Azurite still listens on {queuePort} after Ctrl+C");
+        Assert.False(File.Exists(Path.Combine(data, ConnectionFile.FileName)));
+
+        await using (var again = await CtscanProcess.StartAsync(temp.Directory.FullName, upArgs, waitFor: UpCommand.ReadyLine))
+        {
+            Assert.Contains("fixture-auc080 is current", again.Output);
+            var results = await CtscanProcess.RunAsync(temp.Directory.FullName, ["results"]);
+            Assert.Equal(0, results.ExitCode);
+            Assert.Contains("chest.nii.gz", results.Output);
+            Assert.Contains("scored", results.Output);
+            Assert.Equal(0, await again.SignalAndWaitAsync("TERM"));
+        }
+        Assert.False(Accepts(blobPort));
+        Assert.False(Accepts(queuePort));
+    }
+
+    private static int FreePort(params int[] taken)
+    {
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            if (Array.IndexOf(taken, port) < 0) return port;
+        }
+    }
+
+    private static bool Accepts(int port)
+    {
+        using var client = new TcpClient();
+        try { client.Connect(IPAddress.Loopback, port); return true; }
+        catch (SocketException) { return false; }
+    }
+
+    /// <summary><c>dotnet ctscan.dll …</c> as a child process with captured output and no storage settings in its environment.</summary>
+    private sealed class CtscanProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _output = new();
+        private readonly string? _waitFor;
+        private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private CtscanProcess(string workingDirectory, string[] args, string? waitFor)
+        {
+            _waitFor = waitFor;
+            var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.ArgumentList.Add(Ctscan);
+            foreach (var arg in args) start.ArgumentList.Add(arg);
+            start.Environment.Remove("CTSCAN_STORAGE");
+            start.Environment.Remove("AzureWebJobsStorage");
+            _process = new Process { StartInfo = start };
+            _process.OutputDataReceived += (_, e) => OnLine(e.Data);
+            _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+            _process.Start();
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+        }
+
+        public string Output { get { lock (_output) return _output.ToString(); } }
+
+        private void OnLine(string? line)
+        {
+            if (line is null) return;
+            lock (_output) _output.AppendLine(line);
+            if (_waitFor is not null && line.Contains(_waitFor, StringComparison.Ordinal)) _seen.TrySetResult();
+        }
+
+        public static async Task<CtscanProcess> StartAsync(string workingDirectory, string[] args, string waitFor)
+        {
+            var process = new CtscanProcess(workingDirectory, args, waitFor);
+            var done = await Task.WhenAny(process._seen.Task, process._process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(120)));
+            if (done != process._seen.Task)
+            {
+                string output = process.Output;
+                await process.DisposeAsync();
+                throw new InvalidOperationException($"`ctscan {string.Join(' ', args)}` did not print '{waitFor}':\n{output}");
+            }
+            return process;
+        }
+
+        public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string workingDirectory, string[] args)
+        {
+            await using var process = new CtscanProcess(workingDirectory, args, null);
+            await process._process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(150));
+            return (process._process.ExitCode, process.Output, "");
+        }
+
+        /// <summary>Sends SIGINT/SIGTERM and returns the exit code (bounded wait).</summary>
+        public async Task<int> SignalAndWaitAsync(string signal)
+        {
+            using (var kill = Process.Start("kill", [$"-{signal}", $"{_process.Id}"])) await kill!.WaitForExitAsync();
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(45));
+            return _process.ExitCode;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+            _process.Dispose();
+        }
+    }
+}
