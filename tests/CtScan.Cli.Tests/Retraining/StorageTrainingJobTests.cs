@@ -12,8 +12,14 @@ namespace CtScan.Cli.Tests.Retraining;
 /// <c>ctscan train --from-storage</c> against a real Azurite: first model promoted, a worse one kept out by the gate,
 /// <c>--force</c> promotes it, and the pipeline then serves the newly published version.
 /// </summary>
-public sealed class StorageTrainingJobTests
+public sealed class StorageTrainingJobTests(Xunit.Abstractions.ITestOutputHelper log)
 {
+    private void Log(string run, string output)
+    {
+        foreach (string line in output.Split('\n').Where(l => l.StartsWith("validation (") || l.StartsWith("decision:") || l.StartsWith("tensors from storage")))
+            log.WriteLine($"{run}: {line}");
+    }
+
     [Fact]
     public async Task FromStorage_PromotesFirst_GateKeepsWorse_ForcePromotes_PipelineServesIt()
     {
@@ -30,6 +36,7 @@ public sealed class StorageTrainingJobTests
         // 1. The first model: trained, evaluated, published and current (no model was current).
         var watch = Stopwatch.StartNew();
         var first = await CliRunner.RunAsync(Train(LearningRate, "--epochs", "6"));
+        Log("first", first.Output);
         Assert.True(first.ExitCode == 0, first.Error + first.Output);
         Assert.Contains("training data (folders): 24 scans (12 normal, 12 abnormal); 24 downloaded, 0 already here, 0 removed", first.Output);
         var (firstPrefix, firstReport) = await ReadReportAsync(models, first.Output);
@@ -59,6 +66,7 @@ public sealed class StorageTrainingJobTests
         // 2. A deliberately worse model (one epoch at a negligible learning rate: the initial weights), on the same data and split.
         var pointerEtag = (await models.GetBlobClient("current.json").GetPropertiesAsync()).Value.ETag;
         var worse = await CliRunner.RunAsync(Train("1e-9", "--epochs", "1"));
+        Log("worse", worse.Output);
         Assert.True(worse.ExitCode == 0, worse.Error + worse.Output);
         Assert.Contains("24 scans (12 normal, 12 abnormal); 0 downloaded, 24 already here, 0 removed", worse.Output);
         var (_, worseReport) = await ReadReportAsync(models, worse.Output);
@@ -77,6 +85,7 @@ public sealed class StorageTrainingJobTests
 
         // 3. --force promotes a model the gate refuses.
         var forced = await CliRunner.RunAsync(Train("1e-9", "--epochs", "1", "--force"));
+        Log("forced", forced.Output);
         Assert.True(forced.ExitCode == 0, forced.Error + forced.Output);
         var (_, forcedReport) = await ReadReportAsync(models, forced.Output);
         Assert.Equal("promoted", (string?)forcedReport["decision"]);
