@@ -146,3 +146,20 @@ public sealed class StorageTrainingDataTests
         Assert.Equal((1, 0, 1), (again.AlreadyCached, again.Seeded, again.NotInStorage));
     }
 }
+
+/// <summary>How <c>ctscan train</c> tells the local run from the storage job.</summary>
+public sealed class TrainArgumentsTests
+{
+    [Theory]
+    [InlineData(new[] { "train", "data", "--from-storage", "--connection", "UseDevelopmentStorage=true" }, "give either DATA")]
+    [InlineData(new[] { "train", "--out", "run" }, "give the training data folder DATA, or --from-storage")]
+    [InlineData(new[] { "train", "data" }, "--out is required")]
+    [InlineData(new[] { "train", "data", "--out", "run", "--force" }, "--force and --no-promote apply to --from-storage only")]
+    public async Task Train_InconsistentArguments_Exit2WithTheReason(string[] args, string message)
+    {
+        var (exit, _, error) = await CliRunner.RunAsync(args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, error);
+    }
+}
