@@ -97,11 +97,23 @@ public class ModelRegistryClient
             if (current is null) reason = "no model was current";
             else
             {
-                var currentManifest = await GetManifestAsync(current.Version, cancellationToken).ConfigureAwait(false);
-                double? candidate = MetricOf(manifest), serving = MetricOf(currentManifest);
-                string metric = _options.GateMetric;
+                double? candidate, serving;
+                string metric = _options.GateMetric, basis = "";
+                if (options.Comparison is { } measured && measured.CurrentVersion == current.Version)
+                {
+                    // Both models measured by the caller on the same data: compare those numbers, not the manifests'.
+                    (candidate, serving) = (Finite(measured.Candidate), Finite(measured.Current));
+                    basis = $" ({measured.Basis})";
+                }
+                else
+                {
+                    var currentManifest = await GetManifestAsync(current.Version, cancellationToken).ConfigureAwait(false);
+                    (candidate, serving) = (MetricOf(manifest), MetricOf(currentManifest));
+                    if (options.Comparison is { } stale)
+                        basis = $" (manifests; the measured comparison was against {stale.CurrentVersion}, no longer current)";
+                }
                 bool better = serving is null || (candidate is { } c && c >= serving.Value);
-                string comparison = $"{metric} {Format(candidate)} vs current {current.Version}'s {Format(serving)}";
+                string comparison = $"{metric} {Format(candidate)} vs current {current.Version}'s {Format(serving)}{basis}";
                 if (!better && !options.Force)
                     return (null, new PublishResult(manifest.Version, manifest.Sha256, uploaded, PublishOutcome.KeptCurrent, current.Version,
                         $"kept {current.Version}: {comparison} (lower or unknown; --force promotes anyway)"));
@@ -287,6 +299,8 @@ public class ModelRegistryClient
             : [.. new[] { new ModelPointerEntry(current.Version, current.Sha256, current.PromotedAt) }.Concat(current.Previous)
                 .Where(entry => entry.Version != version).Take(_options.HistoryLength)],
     };
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
     private double? MetricOf(ModelManifest manifest) =>
         manifest.TrainingMetrics is { } metrics && metrics.TryGetValue(_options.GateMetric, out var value) ? value : null;

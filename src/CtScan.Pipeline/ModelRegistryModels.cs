@@ -36,7 +36,18 @@ public sealed record PublishOptions
 
     /// <summary>Try to make the published version current (subject to the AUC gate unless <see cref="Force"/>).</summary>
     public bool Promote { get; init; } = true;
+
+    /// <summary>
+    /// The gate metric of the candidate and of the current model measured by the caller on the same data (retraining
+    /// scores both on one validation split). Used instead of the manifests' values while <see cref="GateComparison.CurrentVersion"/>
+    /// is still current; if another version became current meanwhile, the gate falls back to the manifests.
+    /// </summary>
+    public GateComparison? Comparison { get; init; }
 }
+
+/// <summary>The gate metric of a candidate and of the current version, measured on the same data (non-finite: unknown).</summary>
+/// <param name="Basis">What was measured, for the pointer's reason (e.g. "both scored on the same 8 validation scans").</param>
+public sealed record GateComparison(string CurrentVersion, double Candidate, double Current, string Basis);
 
 /// <summary>What a publish did.</summary>
 public enum PublishOutcome

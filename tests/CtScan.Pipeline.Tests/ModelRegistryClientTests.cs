@@ -44,6 +44,39 @@ public sealed class ModelRegistryClientTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task PublishAsync_MeasuredComparison_DecidesInsteadOfTheManifests()
+    {
+        await using var t = await PipelineTestContext.CreateAsync(azurite);
+        await t.PublishAsync(High); // manifest valAuc 0.80; Low's says 0.70
+
+        // Measured on the same validation set, the lower-on-paper candidate is better: it is promoted.
+        var promoted = await t.Services.Registry.PublishAsync(PipelineTestContext.ModelDirectory(Low),
+            new PublishOptions { Comparison = new GateComparison(High, 0.9, 0.85, "same 6 scans") });
+        Assert.Equal(PublishOutcome.Promoted, promoted.Outcome);
+        Assert.Equal("gate passed: valAuc 0.9 vs current " + High + "'s 0.85 (same 6 scans)", promoted.Reason);
+        Assert.Equal(Low, (await t.Services.Registry.GetCurrentAsync())!.Version);
+
+        // Measured lower: kept, although its manifest's 0.80 beats the current's 0.70.
+        var kept = await t.Services.Registry.PublishAsync(PipelineTestContext.ModelDirectory(High),
+            new PublishOptions { Comparison = new GateComparison(Low, 0.5, 0.6, "same 6 scans") });
+        Assert.Equal(PublishOutcome.KeptCurrent, kept.Outcome);
+        Assert.Equal(Low, (await t.Services.Registry.GetCurrentAsync())!.Version);
+    }
+
+    [Fact]
+    public async Task PublishAsync_ComparisonAgainstAVersionNoLongerCurrent_FallsBackToTheManifests()
+    {
+        await using var t = await PipelineTestContext.CreateAsync(azurite);
+        await t.PublishAsync(High);
+
+        var kept = await t.Services.Registry.PublishAsync(PipelineTestContext.ModelDirectory(Low),
+            new PublishOptions { Comparison = new GateComparison("someone-else", 0.99, 0.1, "stale") });
+
+        Assert.Equal(PublishOutcome.KeptCurrent, kept.Outcome); // 0.70 < 0.80 by the manifests
+        Assert.Contains("no longer current", kept.Reason);
+    }
+
+    [Fact]
     public async Task PublishAsync_HigherAuc_Promotes_AndRollbackReturnsToPrevious()
     {
         await using var t = await PipelineTestContext.CreateAsync(azurite);

@@ -29,10 +29,15 @@ internal static class ExportCommand
             string source = parse.GetRequiredValue(checkpoint).FullName;
             string target = parse.GetRequiredValue(output).FullName;
             using var model = ModelCheckpoint.Load(source);
+            // The run's metrics.json and split.json beside the checkpoint, when present, give the manifest its
+            // trainingMetrics (valAuc is what the registry's gate reads) and dataFingerprint.
+            var (metrics, fingerprint) = TrainingRunMetadata.ForCheckpoint(source);
             var manifest = ModelExport.ToFolder(model, target, new ModelExportOptions
             {
                 Version = parse.GetValue(version),
                 Threshold = parse.GetValue(threshold),
+                TrainingMetrics = metrics,
+                DataFingerprint = fingerprint,
             });
             double difference = ParityCheck(model, target, ct);
             stdout.WriteLine(new JsonObject
@@ -43,6 +48,8 @@ internal static class ExportCommand
                 ["input"] = $"{manifest.Input.Name} {ContractNames.Of(manifest.Input.Layout)} [N, 1, {string.Join(", ", manifest.Input.Shape)}]",
                 ["output"] = $"{manifest.Output.Name} ({ContractNames.Of(manifest.Output.Kind)})",
                 ["threshold"] = manifest.Threshold,
+                ["valAuc"] = manifest.TrainingMetrics is { } m && m.TryGetValue(TrainingRunMetadata.ValAuc, out var auc) ? (double?)auc : null,
+                ["dataFingerprint"] = manifest.DataFingerprint,
                 ["parityMaxAbsDifference"] = difference,
             }.ToJsonString(CliJson.Indented));
             if (difference > ParityTolerance)

@@ -1,12 +1,15 @@
 using System.CommandLine;
 using System.Globalization;
 using CtScan.Cli.Progress;
+using CtScan.Cli.Retraining;
+using CtScan.Pipeline;
 using CtScan.Training;
 
 namespace CtScan.Cli.Commands;
 
 /// <summary>
-/// <c>ctscan train DATA --out DIR</c>: the seed's training (model.fit with checkpoint and early stopping) on a folder of
+/// <c>ctscan train DATA --out DIR</c> (or <c>ctscan train --from-storage</c>, the retraining job: see
+/// <see cref="StorageTrainingJob"/>): the seed's training (model.fit with checkpoint and early stopping) on a folder of
 /// CT-0/ and CT-23/ scans or a labels.csv; writes OUT/checkpoint, OUT/split.json, OUT/history.json, OUT/metrics.json,
 /// OUT/curves.png.
 /// </summary>
@@ -17,11 +20,18 @@ namespace CtScan.Cli.Commands;
 /// </remarks>
 internal static class TrainCommand
 {
+    /// <summary>The device when --device is not given (the Container Apps training job sets CTSCAN_DEVICE=cuda).</summary>
+    public const string DeviceVariable = "CTSCAN_DEVICE";
+
     public static Command Create()
     {
         var seed = new TrainingOptions();
-        var data = new Argument<DirectoryInfo>("DATA") { Description = $"Training data: {ScanCatalog.NormalFolder}/ and {ScanCatalog.AbnormalFolder}/ subfolders of *.nii[.gz], or a {ScanCatalog.LabelsFileName} (scan,label)" };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for checkpoint/, history.json, metrics.json and curves.png", Required = true };
+        var data = new Argument<DirectoryInfo?>("DATA") { Description = $"Training data: {ScanCatalog.NormalFolder}/ and {ScanCatalog.AbnormalFolder}/ subfolders of *.nii[.gz], or a {ScanCatalog.LabelsFileName} (scan,label); not with --from-storage", Arity = ArgumentArity.ZeroOrOne };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for checkpoint/, history.json, metrics.json and curves.png (required); with --from-storage the work folder (default: a new temporary folder)" };
+        var fromStorage = new Option<bool>("--from-storage") { Description = "The retraining job: train on the storage account's training container, evaluate against the current model, publish through the AUC gate, report to models/runs/<run id>/" };
+        var force = new Option<bool>("--force") { Description = "With --from-storage: make the new model current even if its validation AUC is lower than the current model's" };
+        var noPromote = new Option<bool>("--no-promote") { Description = "With --from-storage: upload the new model, leave the current one" };
+        var storage = new StorageOptions();
         var epochs = new Option<int>("--epochs") { Description = $"Most epochs to run (default {seed.Epochs}, the seed)", DefaultValueFactory = _ => seed.Epochs };
         var batchSize = new Option<int>("--batch-size") { Description = $"Scans per step (default {seed.BatchSize})", DefaultValueFactory = _ => seed.BatchSize };
         var learningRate = new Option<double>("--learning-rate") { Description = $"Adam's initial learning rate, decayed ×{seed.DecayRate} every {seed.DecaySteps} steps (default {seed.InitialLearningRate})", DefaultValueFactory = _ => seed.InitialLearningRate };
@@ -31,7 +41,7 @@ internal static class TrainCommand
         var input = new ShapeOption("--input", $"Model input and preprocessing target, each extent at least {ModelOptions.MinimumInputExtent}", VolumeShape.SeedTarget);
         var randomSeed = new Option<long>("--seed") { Description = $"Seed of the split, shuffles, augmentation, initial weights and dropout (default {seed.Seed})", DefaultValueFactory = _ => seed.Seed };
         var cache = new Option<DirectoryInfo?>("--cache") { Description = "Folder of preprocessed tensors by content hash (default OUT/../.tensor-cache)" };
-        var device = new Option<string>("--device") { Description = "cpu or cuda (default cpu)", DefaultValueFactory = _ => "cpu" };
+        var device = new Option<string>("--device") { Description = $"cpu or cuda (default: ${DeviceVariable}, else cpu)", DefaultValueFactory = _ => Environment.GetEnvironmentVariable(DeviceVariable) is { Length: > 0 } fromEnv ? fromEnv : "cpu" };
         device.AcceptOnlyFromAmong([.. TrainingDevice.Names]);
         var batchNormMomentum = new Option<double>("--batch-norm-momentum") { Description = $"BatchNorm running-statistics momentum, Keras convention (default {seed.BatchNormMomentum}, the seed; 0.9 suits short demos)", DefaultValueFactory = _ => seed.BatchNormMomentum };
         var noAugment = new Option<bool>("--no-augment") { Description = "Do not rotate training scans (the seed does)" };
@@ -39,7 +49,9 @@ internal static class TrainCommand
         var command = new Command("train", "Train the 3-D CNN like the seed: BCE, Adam with exponential decay, rotation augmentation, best-by-val_loss checkpoint, early stopping on val_acc")
         {
             data, output, epochs, batchSize, learningRate, patience, steps, width, input.Option, randomSeed, cache, device, batchNormMomentum, noAugment,
+            fromStorage, force, noPromote,
         };
+        storage.AddTo(command);
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
         {
             var model = new ModelOptions { Input = input.GetValue(parse), WidthMultiplier = parse.GetValue(width) };
@@ -54,7 +66,28 @@ internal static class TrainCommand
                 Augment = !parse.GetValue(noAugment),
                 BatchNormMomentum = parse.GetValue(batchNormMomentum),
             };
-            var paths = new TrainingRunPaths(parse.GetRequiredValue(data).FullName, parse.GetRequiredValue(output).FullName, parse.GetValue(cache)?.FullName);
+            if (parse.GetValue(fromStorage))
+            {
+                if (parse.GetValue(data) is { } given) throw new ArgumentException($"give either DATA ({given}) or --from-storage, not both");
+                if (parse.GetValue(cache) is not null) throw new ArgumentException("--cache is not used with --from-storage (the cache lives in the work folder, WORK/.tensor-cache)");
+                string work = parse.GetValue(output)?.FullName ?? Directory.CreateTempSubdirectory("ctscan-retrain-").FullName;
+                var job = new StorageTrainingJob(new PipelineClients(storage.Resolve(parse)), new StorageTrainingOptions
+                {
+                    WorkFolder = work,
+                    Model = model,
+                    Training = training,
+                    Device = parse.GetValue(device)!,
+                    Force = parse.GetValue(force),
+                    Promote = !parse.GetValue(noPromote),
+                }, stdout);
+                await job.RunAsync(ct);
+                return;
+            }
+            if (parse.GetValue(force) || parse.GetValue(noPromote))
+                throw new ArgumentException("--force and --no-promote apply to --from-storage only (a local run publishes nothing; see ctscan model publish)");
+            var dataFolder = parse.GetValue(data) ?? throw new ArgumentException("give the training data folder DATA, or --from-storage");
+            var outFolder = parse.GetValue(output) ?? throw new ArgumentException("--out is required: the folder for checkpoint/, history.json, metrics.json and curves.png");
+            var paths = new TrainingRunPaths(dataFolder.FullName, outFolder.FullName, parse.GetValue(cache)?.FullName);
             var run = new TrainingRun(model, training);
             var observer = new ConsoleTrainingObserver(stdout);
             var result = await run.RunAsync(paths, parse.GetValue(device)!, observer, ct);
@@ -66,7 +99,7 @@ internal static class TrainCommand
     }
 
     /// <summary>A progress bar per epoch with the running loss and accuracy, then one Keras-style line per epoch.</summary>
-    private sealed class ConsoleTrainingObserver(TextWriter stdout) : ITrainingRunObserver
+    internal sealed class ConsoleTrainingObserver(TextWriter stdout) : ITrainingRunObserver
     {
         private readonly ProgressDisplay _display = ProgressDisplay.Create(stdout);
         private ProgressBar? _bar;

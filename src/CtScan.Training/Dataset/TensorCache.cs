@@ -17,6 +17,7 @@ public sealed class TensorCache
 {
     private readonly ScanPreprocessor _preprocessor;
     private readonly string _parametersHash;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _hashes = new(StringComparer.Ordinal);
     private int _preprocessed;
     private int _hits;
 
@@ -38,6 +39,9 @@ public sealed class TensorCache
     /// <summary>Scans this instance read from the cache.</summary>
     public int HitCount => _hits;
 
+    /// <summary>The SHA-256 of every scan file this instance has read, by full path.</summary>
+    public IReadOnlyDictionary<string, string> ScanHashes => _hashes;
+
     /// <summary>A short, stable hash of everything that changes the tensor: the version of this key, the HU window, the target shape and the seed rotation.</summary>
     public static string ParametersHash(PreprocessingOptions options)
     {
@@ -53,6 +57,7 @@ public sealed class TensorCache
     public async Task<Float32Tensor> GetAsync(string scanPath, CancellationToken cancellationToken = default)
     {
         string sha256 = await HashFileAsync(scanPath, cancellationToken).ConfigureAwait(false);
+        _hashes[Path.GetFullPath(scanPath)] = sha256;
         string entry = EntryPath(sha256);
         if (File.Exists(entry))
         {

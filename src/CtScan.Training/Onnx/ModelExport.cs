@@ -20,6 +20,23 @@ public sealed record ModelExportOptions
 /// <summary>Writes a trained <see cref="CtScanNet"/> as a model folder: model.onnx + manifest.json.</summary>
 public static class ModelExport
 {
+    /// <summary>
+    /// Loads the checkpoint in <paramref name="checkpointDirectory"/> and exports it; unless <paramref name="options"/>
+    /// sets them, trainingMetrics and dataFingerprint come from the run's metrics.json and split.json beside the checkpoint.
+    /// </summary>
+    public static ModelManifest FromCheckpoint(string checkpointDirectory, string directory, ModelExportOptions? options = null, TimeProvider? clock = null)
+    {
+        options ??= new ModelExportOptions();
+        var (metrics, fingerprint) = TrainingRunMetadata.ForCheckpoint(checkpointDirectory);
+        options = options with
+        {
+            TrainingMetrics = options.TrainingMetrics ?? metrics,
+            DataFingerprint = options.DataFingerprint ?? fingerprint,
+        };
+        using var model = ModelCheckpoint.Load(checkpointDirectory);
+        return ToFolder(model, directory, options, clock);
+    }
+
     public static ModelManifest ToFolder(CtScanNet model, string directory, ModelExportOptions? options = null, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(model);

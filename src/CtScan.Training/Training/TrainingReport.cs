@@ -68,14 +68,20 @@ public static class TrainingReport
     }
 
     /// <summary>Which scans trained and which validated, so a run can be audited and its validation set reused.</summary>
-    public static JsonObject Split(DataSplit split) => new()
+    /// <param name="hashes">SHA-256 of each scan file by full path, when known: written as <c>sha256</c>, the input of the data fingerprint.</param>
+    public static JsonObject Split(DataSplit split, IReadOnlyDictionary<string, string>? hashes = null) => new()
     {
-        ["training"] = Scans(split.Training),
-        ["validation"] = Scans(split.Validation),
+        ["training"] = Scans(split.Training, hashes),
+        ["validation"] = Scans(split.Validation, hashes),
     };
 
-    private static JsonArray Scans(IReadOnlyList<LabeledScan> scans) =>
-        new([.. scans.Select(scan => (JsonNode)new JsonObject { ["scan"] = scan.Path, ["label"] = scan.Label })]);
+    private static JsonArray Scans(IReadOnlyList<LabeledScan> scans, IReadOnlyDictionary<string, string>? hashes) =>
+        new([.. scans.Select(scan =>
+        {
+            var entry = new JsonObject { ["scan"] = scan.Path, ["label"] = scan.Label };
+            if (hashes is not null && hashes.TryGetValue(Path.GetFullPath(scan.Path), out var sha256)) entry["sha256"] = sha256;
+            return (JsonNode)entry;
+        })]);
 
     public static void Write(string path, JsonNode node)
     {

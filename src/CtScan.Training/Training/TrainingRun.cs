@@ -64,7 +64,7 @@ public sealed class TrainingRun(ModelOptions model, TrainingOptions training, Pr
         CacheCounts = (cache.PreprocessedCount, cache.HitCount);
 
         Directory.CreateDirectory(paths.Output);
-        TrainingReport.Write(Path.Combine(paths.Output, TrainingReport.SplitFileName), TrainingReport.Split(split));
+        TrainingReport.Write(Path.Combine(paths.Output, TrainingReport.SplitFileName), TrainingReport.Split(split, cache.ScanHashes));
         using var model = new CtScanNet(Model);
         KerasInitializer.Apply(model, Training.Seed);
         model.to(torchDevice);
