@@ -121,14 +121,13 @@ internal static partial class BenchPipelineCommand
     {
         if (option is not null)
             return option.Exists ? option.FullName : throw new DirectoryNotFoundException($"--model {option.FullName} does not exist");
-        string demo = Path.Combine(AppContext.BaseDirectory, "demo-model");
-        if (File.Exists(Path.Combine(demo, "manifest.json"))) return demo;
+        // The bundled demo model is small (46³ input); the benchmark measures the seed-size workload instead.
         string directory = Path.Combine(temp, "random-model");
         using var model = new CtScanNet(new ModelOptions());
         KerasInitializer.Apply(model, seed: 1);
         model.eval();
         ModelExport.ToFolder(model, directory, new ModelExportOptions { Version = "bench-random-seed-size" });
-        stdout.WriteLine("no demo model bundled: serving a seed-size (128×128×64, width 1) model with random weights (same inference cost)");
+        stdout.WriteLine("no --model: serving a seed-size (128×128×64, width 1) model with random weights (the real inference cost)");
         return directory;
     }
 

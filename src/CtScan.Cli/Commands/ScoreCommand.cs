@@ -21,7 +21,11 @@ internal static class ScoreCommand
     public static Command Create()
     {
         var scan = new Argument<FileInfo>("scan") { Description = "A NIfTI scan (.nii, .nii.gz) or a preprocessed tensor (.npy)" };
-        var model = new Option<DirectoryInfo>("--model") { Description = "A model folder (model.onnx + manifest.json)", Required = true };
+        var model = new Option<DirectoryInfo>("--model")
+        {
+            Description = "A model folder (model.onnx + manifest.json); default: the bundled demo model (trained on phantoms, not for clinical use)",
+            DefaultValueFactory = _ => new DirectoryInfo(DemoModel.Directory),
+        };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core)", DefaultValueFactory = _ => 0 };
         var command = new Command("score", "Score one scan or tensor with an ONNX model and print the result JSON") { scan, model, threads };
         command.SetAction(async (parse, cancellationToken) =>

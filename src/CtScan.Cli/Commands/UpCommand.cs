@@ -36,7 +36,7 @@ public static class UpCommand
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
         {
             string dataDirectory = parse.GetValue(data)?.FullName ?? Path.Combine(AzuriteServer.FindPackageDirectory(), DefaultDataFolder);
-            string modelDirectory = parse.GetValue(model)?.FullName ?? Path.Combine(AppContext.BaseDirectory, "demo-model");
+            string modelDirectory = parse.GetValue(model)?.FullName ?? DemoModel.Directory;
             if (parse.GetValue(model) is { Exists: false } missing)
                 throw new DirectoryNotFoundException($"--model {missing.FullName} does not exist");
 

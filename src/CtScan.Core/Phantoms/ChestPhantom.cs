@@ -61,7 +61,9 @@ public sealed class ChestPhantom : IVolumeSlices
         if (options.OpacityCount is < 0 or > 100)
             throw new ArgumentOutOfRangeException(nameof(options), options.OpacityCount, $"OpacityCount must be 0..100; got {options.OpacityCount}");
         _options = options;
-        var rng = new SplitMix64((ulong)(uint)options.Seed * 0x9E3779B97F4A7C15UL + 0x1234567UL);
+        // The seed goes through the mixing function first: SplitMix64 steps its state by a constant, so states derived
+        // linearly from consecutive seeds would give the same stream shifted by one draw (near-identical phantoms).
+        var rng = new SplitMix64(SplitMix64.Mix((ulong)(uint)options.Seed ^ 0x5DEECE66DUL));
         _jitter = new double[6];
         for (int n = 0; n < _jitter.Length; n++) _jitter[n] = rng.Uniform(-0.015, 0.015);
         _opacities = options.Label == PhantomLabel.Abnormal ? DrawOpacities(rng) : [];
@@ -183,9 +185,11 @@ public sealed class ChestPhantom : IVolumeSlices
         private ulong _state = state;
         private double _spare = double.NaN;
 
-        public ulong Next()
+        public ulong Next() => Mix(_state += 0x9E3779B97F4A7C15UL);
+
+        /// <summary>SplitMix64's finaliser: a bijection that scatters nearby inputs across all 64 bits.</summary>
+        public static ulong Mix(ulong z)
         {
-            ulong z = _state += 0x9E3779B97F4A7C15UL;
             z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
             z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
             return z ^ (z >> 31);

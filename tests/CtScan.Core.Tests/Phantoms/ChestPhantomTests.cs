@@ -22,6 +22,18 @@ public class ChestPhantomTests
     }
 
     [Fact]
+    public void Opacities_OfConsecutiveSeeds_AreUnrelated()
+    {
+        // A training set is a run of consecutive seeds: their draws must not be shifted copies of one another.
+        var shape = new VolumeShape(96, 96, 24);
+        var centres = Enumerable.Range(100, 8)
+            .SelectMany(seed => new ChestPhantom(new ChestPhantomOptions { Shape = shape, Seed = seed, Label = PhantomLabel.Abnormal }).Opacities)
+            .Select(o => (o.CenterI, o.CenterJ, o.CenterK))
+            .ToList();
+        Assert.True(centres.Distinct().Count() == centres.Count, "two phantoms of consecutive seeds share an opacity centre");
+    }
+
+    [Fact]
     public void ReadNextSlice_NoNoise_ShowsAirTissueLungAndBone()
     {
         var shape = new VolumeShape(100, 100, 20);
