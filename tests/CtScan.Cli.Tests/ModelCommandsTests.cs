@@ -137,12 +137,21 @@ public sealed class ModelCommandsTests : IDisposable
     }
 
     [Fact]
-    public async Task Score_NoModelOption_FailsNamingTheOption()
+    public async Task Score_NoModelOption_UsesTheBundledDemoModel()
     {
-        var (exit, _, error) = await CliRunner.RunAsync("score", Tensor("scan.npy", Small.Input, 5));
+        var manifest = ContractsJson.DeserializeManifest(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "demo-model", "manifest.json")));
+        string scan = _temp.Path("abnormal.nii.gz");
+        ChestPhantomFile.Write(scan, new ChestPhantomOptions { Shape = new VolumeShape(64, 64, 32), Seed = 3, Label = PhantomLabel.Abnormal });
 
-        Assert.NotEqual(0, exit);
-        Assert.Contains("--model", error);
+        var (exit, stdout, error) = await CliRunner.RunAsync("score", scan);
+
+        Assert.True(exit == 0, error);
+        var result = ContractsJson.DeserializeResult(stdout);
+        Assert.Equal(ScanStatus.Scored, result.Status);
+        Assert.Equal(manifest.Version, result.Model!.Version);
+        Assert.Equal(manifest.Sha256, result.Model.Sha256);
+        Assert.Contains("phantoms", manifest.Description);
+        Assert.True(manifest.NotForClinicalUse);
     }
 
     [Fact]
