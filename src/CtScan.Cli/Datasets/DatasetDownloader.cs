@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using CtScan.Cli.Progress;
+using CtScan.Contracts;
 
 namespace CtScan.Cli.Datasets;
 
@@ -137,7 +137,7 @@ public class DatasetDownloader : IDisposable
         else if (GetExpectedSha256(archive) is { } expected)
         {
             // A finished archive from an earlier run is trusted, but a hash pinned since must still hold.
-            sha256 = await ComputeSha256Async(archivePath, cancellationToken);
+            sha256 = await Sha256Hex.OfFileAsync(archivePath, cancellationToken);
             if (sha256 != expected)
             {
                 File.Delete(archivePath);
@@ -198,7 +198,7 @@ public class DatasetDownloader : IDisposable
             }
         }
 
-        string actual = await ComputeSha256Async(partPath, cancellationToken);
+        string actual = await Sha256Hex.OfFileAsync(partPath, cancellationToken);
         if (GetExpectedSha256(archive) is { } expected && actual != expected)
         {
             File.Delete(partPath);
@@ -331,12 +331,6 @@ public class DatasetDownloader : IDisposable
             File.Delete(partPath);
             await DownloadOnceAsync(archive, url, partPath, progress, log, cancellationToken);
         }
-    }
-
-    private static async Task<string> ComputeSha256Async(string path, CancellationToken cancellationToken)
-    {
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
     }
 
     private static string Describe(HttpRequestException error)

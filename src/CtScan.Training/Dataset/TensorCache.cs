@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
+using CtScan.Contracts;
 using System.Text;
 using CtScan.Nifti;
 using CtScan.Preprocessing;
@@ -47,7 +47,7 @@ public sealed class TensorCache
     {
         string canonical = string.Create(CultureInfo.InvariantCulture,
             $"ctscan-preprocess-v1;window={options.WindowMinimumHu:R},{options.WindowMaximumHu:R};target={options.TargetShape.Width}x{options.TargetShape.Height}x{options.TargetShape.Depth};rotate={ScanPreprocessor.SeedRotationDegrees:R}");
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..16];
+        return Sha256Hex.Of(Encoding.UTF8.GetBytes(canonical))[..16];
     }
 
     /// <summary>The cache file for a scan with content hash <paramref name="scanSha256"/>.</summary>
@@ -56,7 +56,7 @@ public sealed class TensorCache
     /// <summary>The preprocessed tensor of the scan at <paramref name="scanPath"/>, from the cache or computed and stored.</summary>
     public async Task<Float32Tensor> GetAsync(string scanPath, CancellationToken cancellationToken = default)
     {
-        string sha256 = await HashFileAsync(scanPath, cancellationToken).ConfigureAwait(false);
+        string sha256 = await Sha256Hex.OfFileAsync(scanPath, cancellationToken).ConfigureAwait(false);
         _hashes[Path.GetFullPath(scanPath)] = sha256;
         string entry = EntryPath(sha256);
         if (File.Exists(entry))
@@ -86,11 +86,5 @@ public sealed class TensorCache
             await NpyFile.WriteAsync(file, tensor, cancellationToken).ConfigureAwait(false);
         File.Move(temporary, entry, overwrite: true);
         return tensor;
-    }
-
-    private static async Task<string> HashFileAsync(string path, CancellationToken cancellationToken)
-    {
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, useAsync: true);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
     }
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using CtScan.Contracts;
 
 namespace CtScan.Training;
 
@@ -90,6 +90,6 @@ public static class TrainingRunMetadata
     private static string DataFingerprint(List<string> lines)
     {
         lines.Sort(StringComparer.Ordinal);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Concat(lines))));
+        return Sha256Hex.Of(Encoding.UTF8.GetBytes(string.Concat(lines)));
     }
 }
