@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using CtScan.Cli.Commands;
+using CtScan.LocalHost.Azurite;
 using CtScan.Phantoms;
 using CtScan.Tests;
 using Xunit.Abstractions;
@@ -23,7 +24,7 @@ public sealed class UpCommandTests(ITestOutputHelper output)
     {
         using var temp = new TempFolder();
         string data = temp.Path(UpCommand.DefaultDataFolder);
-        int blobPort = FreePort(), queuePort = FreePort(blobPort);
+        int blobPort = AzuriteServer.FreePort(), queuePort = AzuriteServer.FreePort(blobPort);
         string model = Fixtures.Path("models", "fixture-auc080");
         string[] upArgs = ["up", "--data", data, "--blob-port", $"{blobPort}", "--queue-port", $"{queuePort}", "--model", model];
         string scan = temp.Path("chest.nii.gz");
@@ -60,17 +61,6 @@ public sealed class UpCommandTests(ITestOutputHelper output)
         }
         Assert.False(Accepts(blobPort));
         Assert.False(Accepts(queuePort));
-    }
-
-    private static int FreePort(params int[] taken)
-    {
-        while (true)
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            if (Array.IndexOf(taken, port) < 0) return port;
-        }
     }
 
     private static bool Accepts(int port)

@@ -236,7 +236,8 @@ public sealed class AzuriteServer : IAsyncDisposable
         throw new AzuriteException($"no package.json naming azurite above {AppContext.BaseDirectory} or {Directory.GetCurrentDirectory()}; pass AzuriteOptions.PackageDirectory");
     }
 
-    private static int FreePort(params int[] taken)
+    /// <summary>A loopback port nothing listens on now, other than <paramref name="taken"/>.</summary>
+    public static int FreePort(params int[] taken)
     {
         while (true)
         {
