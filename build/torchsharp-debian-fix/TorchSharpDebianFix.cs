@@ -4,6 +4,8 @@
 // This one file is compiled twice: by MSBuild's RoslynCodeTaskFactory for build/TorchSharpDebianFix.targets (which
 // accepts a single source file and compiles it against netstandard 2.0, hence no spans, records or newer BCL APIs), and
 // into tests/CtScan.Build.Tests. That is why the reader, the patch, the libstdc++ probe and the task share a file.
+// The tests define CTSCAN_BUILD_TESTS to leave out the task class (it needs Microsoft.Build assemblies); they run the
+// task through real MSBuild instead.
 #nullable enable
 using System;
 using System.Collections.Generic;
