@@ -204,7 +204,7 @@ namespace CtScan.Build
             for (int index = 0; index < count; index++)
             {
                 long offset = symbols.Offset + (long)index * SymbolSize;
-                if (ReadString(_image, Path, strings.Offset, strings.Size, U32(_image, offset), strings.Name) == name)
+                if (StringAt(strings, U32(_image, offset)) == name)
                 {
                     return new ElfDynamicSymbol(index, name, offset, _image[offset + 4], U16(_image, offset + 6));
                 }
@@ -224,7 +224,7 @@ namespace CtScan.Build
                 if ((SymbolVersionIndex(index) & 0x7fff) == versionIndex)
                 {
                     long offset = symbols.Offset + (long)index * SymbolSize;
-                    names.Add(ReadString(_image, Path, strings.Offset, strings.Size, U32(_image, offset), strings.Name));
+                    names.Add(StringAt(strings, U32(_image, offset)));
                 }
             }
             return names;
@@ -249,41 +249,17 @@ namespace CtScan.Build
         public IReadOnlyList<ElfVersionNeed> VersionNeeds()
         {
             var needs = new List<ElfVersionNeed>();
-            foreach (ElfSection section in Sections)
+            foreach (ElfSection section in SectionsOfType(SectionTypeVersionNeeds))
             {
-                if (section.Type != SectionTypeVersionNeeds)
-                {
-                    continue;
-                }
                 ElfSection strings = LinkedStringTable(section);
-                RequireRange(_image, Path, section.Offset, section.Size, section.Name);
-                long end = section.Offset + section.Size;
-                long needAt = section.Offset;
-                // sh_info holds the number of Elf64_Verneed entries.
-                for (uint need = 0; need < section.Info; need++)
+                // sh_info holds the number of Elf64_Verneed entries; vn_cnt that of each one's Elf64_Vernaux.
+                foreach (long needAt in Chain(section, section.Offset, section.Info, VerneedSize, nextField: 12))
                 {
-                    RequireWithin(needAt, VerneedSize, section.Offset, end, section.Name);
-                    string file = ReadString(_image, Path, strings.Offset, strings.Size, U32(_image, needAt + 4), strings.Name);
-                    ushort auxCount = U16(_image, needAt + 2);
-                    long auxAt = needAt + U32(_image, needAt + 8);
-                    for (int aux = 0; aux < auxCount; aux++)
+                    string file = StringAt(strings, U32(_image, needAt + 4));
+                    foreach (long auxAt in Chain(section, needAt + U32(_image, needAt + 8), U16(_image, needAt + 2), VernauxSize, nextField: 12))
                     {
-                        RequireWithin(auxAt, VernauxSize, section.Offset, end, section.Name);
-                        string name = ReadString(_image, Path, strings.Offset, strings.Size, U32(_image, auxAt + 8), strings.Name);
-                        needs.Add(new ElfVersionNeed(file, name, auxAt, U16(_image, auxAt + 4), U16(_image, auxAt + 6)));
-                        uint nextAux = U32(_image, auxAt + 12);
-                        if (nextAux == 0)
-                        {
-                            break;
-                        }
-                        auxAt += nextAux;
+                        needs.Add(new ElfVersionNeed(file, StringAt(strings, U32(_image, auxAt + 8)), auxAt, U16(_image, auxAt + 4), U16(_image, auxAt + 6)));
                     }
-                    uint next = U32(_image, needAt + 12);
-                    if (next == 0)
-                    {
-                        break;
-                    }
-                    needAt += next;
                 }
             }
             return needs;
@@ -293,43 +269,59 @@ namespace CtScan.Build
         public IReadOnlyList<string> DefinedVersions()
         {
             var names = new List<string>();
-            foreach (ElfSection section in Sections)
+            foreach (ElfSection section in SectionsOfType(SectionTypeVersionDefinitions))
             {
-                if (section.Type != SectionTypeVersionDefinitions)
-                {
-                    continue;
-                }
                 ElfSection strings = LinkedStringTable(section);
-                RequireRange(_image, Path, section.Offset, section.Size, section.Name);
-                long end = section.Offset + section.Size;
-                long defAt = section.Offset;
-                for (uint definition = 0; definition < section.Info; definition++)
+                foreach (long defAt in Chain(section, section.Offset, section.Info, VerdefSize, nextField: 16))
                 {
-                    RequireWithin(defAt, VerdefSize, section.Offset, end, section.Name);
                     // The first Elf64_Verdaux names the version; later ones name its predecessors.
                     long auxAt = defAt + U32(_image, defAt + 12);
-                    RequireWithin(auxAt, VerdauxSize, section.Offset, end, section.Name);
-                    names.Add(ReadString(_image, Path, strings.Offset, strings.Size, U32(_image, auxAt), strings.Name));
-                    uint next = U32(_image, defAt + 16);
-                    if (next == 0)
-                    {
-                        break;
-                    }
-                    defAt += next;
+                    RequireWithin(auxAt, VerdauxSize, section);
+                    names.Add(StringAt(strings, U32(_image, auxAt)));
                 }
             }
             return names;
         }
 
-        private ElfSection RequireSection(uint type, string name)
+        private IEnumerable<ElfSection> SectionsOfType(uint type)
         {
             foreach (ElfSection section in Sections)
             {
                 if (section.Type == type)
                 {
                     RequireRange(_image, Path, section.Offset, section.Size, section.Name);
-                    return section;
+                    yield return section;
                 }
+            }
+        }
+
+        /// <summary>
+        /// Offsets of the entries of a version table chain inside <paramref name="section"/>: at most
+        /// <paramref name="count"/>, each next one at the offset its 32-bit field at <paramref name="nextField"/> adds (0 ends).
+        /// </summary>
+        private IEnumerable<long> Chain(ElfSection section, long first, uint count, int entrySize, int nextField)
+        {
+            long at = first;
+            for (uint entry = 0; entry < count; entry++)
+            {
+                RequireWithin(at, entrySize, section);
+                yield return at;
+                uint next = U32(_image, at + nextField);
+                if (next == 0)
+                {
+                    yield break;
+                }
+                at += next;
+            }
+        }
+
+        private string StringAt(ElfSection strings, uint index) => ReadString(_image, Path, strings.Offset, strings.Size, index, strings.Name);
+
+        private ElfSection RequireSection(uint type, string name)
+        {
+            foreach (ElfSection section in SectionsOfType(type))
+            {
+                return section;
             }
             throw new ElfFormatException($"{Path} has no {name} section.");
         }
@@ -345,11 +337,12 @@ namespace CtScan.Build
             return strings;
         }
 
-        private void RequireWithin(long offset, long length, long start, long end, string what)
+        private void RequireWithin(long offset, long length, ElfSection section)
         {
-            if (offset < start || offset + length > end)
+            long end = section.Offset + section.Size;
+            if (offset < section.Offset || offset + length > end)
             {
-                throw new ElfFormatException($"{Path}: an entry of {what} at offset 0x{offset:x} runs outside the section (0x{start:x}-0x{end:x}).");
+                throw new ElfFormatException($"{Path}: an entry of {section.Name} at offset 0x{offset:x} runs outside the section (0x{section.Offset:x}-0x{end:x}).");
             }
         }
 
