@@ -4,6 +4,7 @@ using System.Text;
 using CtScan.Nifti;
 using CtScan.Preprocessing;
 using CtScan.Tensors;
+using CtScan.Validation;
 
 namespace CtScan.Training;
 
@@ -12,10 +13,15 @@ namespace CtScan.Training;
 /// parameters&gt;.npy</c>. A renamed or copied scan hits the same entry; changed bytes or changed parameters miss.
 /// Entries are written under a temporary name and then moved, so a crash never leaves a half-written tensor.
 /// </summary>
-/// <remarks>Safe to use from several threads: the counters are updated atomically.</remarks>
+/// <remarks>
+/// Safe to use from several threads: the counters are updated atomically. Scans go through <see cref="ScanIntake"/>,
+/// the input gate the scorer and the pipeline use: a scan the gate rejects fails the run with an
+/// <see cref="InvalidDataException"/> naming the file and the reason, rather than being skipped, because skipping would
+/// silently change the training set (and its fingerprint) while the run still looked complete; remove or fix the file.
+/// </remarks>
 public sealed class TensorCache
 {
-    private readonly ScanPreprocessor _preprocessor;
+    private readonly ScanIntake _intake;
     private readonly string _parametersHash;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _hashes = new(StringComparer.Ordinal);
     private int _preprocessed;
@@ -25,13 +31,13 @@ public sealed class TensorCache
     {
         ArgumentNullException.ThrowIfNull(options);
         Folder = Path.GetFullPath(folder);
-        _preprocessor = new ScanPreprocessor(options);
+        _intake = new ScanIntake(options);
         _parametersHash = ParametersHash(options);
     }
 
     public string Folder { get; }
 
-    public PreprocessingOptions Options => _preprocessor.Options;
+    public PreprocessingOptions Options => _intake.Options;
 
     /// <summary>Scans this instance preprocessed because the cache had no entry for them.</summary>
     public int PreprocessedCount => _preprocessed;
@@ -46,7 +52,10 @@ public sealed class TensorCache
     public static string ParametersHash(PreprocessingOptions options)
     {
         string canonical = string.Create(CultureInfo.InvariantCulture,
-            $"ctscan-preprocess-v1;window={options.WindowMinimumHu:R},{options.WindowMaximumHu:R};target={options.TargetShape.Width}x{options.TargetShape.Height}x{options.TargetShape.Depth};rotate={ScanPreprocessor.SeedRotationDegrees:R}");
+            $"ctscan-preprocess-v1;window={options.WindowMinimumHu:R},{options.WindowMaximumHu:R};target={options.TargetShape.Width}x{options.TargetShape.Height}x{options.TargetShape.Depth};rotate={ScanPreprocessor.SeedRotationDegrees:R}")
+            // Reorientation and spacing resampling change the tensor: keyed only when set, so older entries stay valid.
+            + (options.TargetOrientation is { } o ? $";orient={o}" : "")
+            + (options.TargetSpacingMm is { } s ? string.Create(CultureInfo.InvariantCulture, $";spacing={s.X:R},{s.Y:R},{s.Z:R}") : "");
         return Sha256Hex.Of(Encoding.UTF8.GetBytes(canonical))[..16];
     }
 
@@ -78,7 +87,12 @@ public sealed class TensorCache
 
         Float32Tensor tensor;
         using (var image = NiftiImage.Open(scanPath))
-            tensor = _preprocessor.Process(image.OpenVolume(), cancellationToken).Tensor;
+        {
+            var intake = _intake.Process(image, cancellationToken);
+            if (intake.Error is { } rejected)
+                throw new InvalidDataException($"{scanPath}: rejected by the input gate ({rejected.Code}): {rejected.Message}; remove the file from the training data or fix it");
+            tensor = intake.Scan!.Tensor;
+        }
         Interlocked.Increment(ref _preprocessed);
         Directory.CreateDirectory(Folder);
         string temporary = $"{entry}.{Guid.NewGuid():N}.tmp";
