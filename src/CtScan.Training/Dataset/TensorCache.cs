@@ -24,6 +24,7 @@ public sealed class TensorCache
     private readonly ScanIntake _intake;
     private readonly string _parametersHash;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _hashes = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> _orientations = new(StringComparer.Ordinal);
     private int _preprocessed;
     private int _hits;
 
@@ -48,6 +49,17 @@ public sealed class TensorCache
     /// <summary>The SHA-256 of every scan file this instance has read, by full path.</summary>
     public IReadOnlyDictionary<string, string> ScanHashes => _hashes;
 
+    /// <summary>The axis codes (e.g. LPS) of every scan file this instance has read, by full path; null when its header has none.</summary>
+    public IReadOnlyDictionary<string, string?> ScanOrientations => _orientations;
+
+    /// <summary>
+    /// The orientation the scans were trained in: the target orientation when preprocessing sets one, else the one
+    /// orientation every scan read so far shares; null when they differ or one has none (then serving must not
+    /// reorient either: the model learned the arrays as stored).
+    /// </summary>
+    public string? TrainingOrientation =>
+        Options.TargetOrientation ?? (_orientations.Values.Distinct().ToList() is [{ } only] ? only : null);
+
     /// <summary>A short, stable hash of everything that changes the tensor: the version of this key, the HU window, the target shape and the seed rotation.</summary>
     public static string ParametersHash(PreprocessingOptions options)
     {
@@ -62,12 +74,21 @@ public sealed class TensorCache
     /// <summary>The cache file for a scan with content hash <paramref name="scanSha256"/>.</summary>
     public string EntryPath(string scanSha256) => Path.Combine(Folder, $"{scanSha256}-{_parametersHash}.npy");
 
+    private static string? OrientationOf(string scanPath)
+    {
+        // The header only: opening a NIfTI reads no voxel data.
+        using var image = NiftiImage.Open(scanPath);
+        var header = image.Header;
+        return header.QformCode > 0 || header.SformCode > 0 ? AxisOrientation.FromAffine(header.GetBestAffine())?.Codes : null;
+    }
+
     /// <summary>The preprocessed tensor of the scan at <paramref name="scanPath"/>, from the cache or computed and stored.</summary>
     public async Task<Float32Tensor> GetAsync(string scanPath, CancellationToken cancellationToken = default)
     {
         string sha256 = await Sha256Hex.OfFileAsync(scanPath, cancellationToken).ConfigureAwait(false);
         _hashes[Path.GetFullPath(scanPath)] = sha256;
         string entry = EntryPath(sha256);
+        _orientations[Path.GetFullPath(scanPath)] = OrientationOf(scanPath);
         if (File.Exists(entry))
         {
             try
