@@ -7,55 +7,59 @@ namespace CtScan.Contracts;
 /// optional; a missing field, or a manifest without the section, takes the chest-CT default below. "Hard" limits
 /// reject the scan; "typical"/"recommended" ones only add a warning to the result.
 /// </summary>
+/// <remarks>
+/// Settable rather than init-only on purpose: System.Text.Json's source generator sets every init-only property in
+/// one object initializer, so a field missing from the JSON would become 0 instead of keeping its default.
+/// </remarks>
 public sealed record InputGateSpec
 {
-    /// <summary>The defaults for chest CT in Hounsfield units.</summary>
-    public static InputGateSpec CtDefaults { get; } = new();
+    /// <summary>A new instance with the defaults for chest CT in Hounsfield units.</summary>
+    public static InputGateSpec CtDefaults => new();
 
     /// <summary>Hard: voxels per in-plane axis (array axes 0 and 1) at least this.</summary>
-    public int MinInPlaneVoxels { get; init; } = 16;
+    public int MinInPlaneVoxels { get; set; } = 16;
 
     /// <summary>Hard: slices (array axis 2) at least this; a 2-D image stored as 3-D has one.</summary>
-    public int MinSlices { get; init; } = 8;
+    public int MinSlices { get; set; } = 8;
 
     /// <summary>Soft: fewer slices than this gives the <c>few-slices</c> warning (the model saw more in training).</summary>
-    public int RecommendedMinSlices { get; init; } = 16;
+    public int RecommendedMinSlices { get; set; } = 16;
 
     /// <summary>Hard: in-plane field of view (voxels × spacing) per axis, in mm, at least this.</summary>
-    public double MinFieldOfViewMm { get; init; } = 20;
+    public double MinFieldOfViewMm { get; set; } = 20;
 
     /// <summary>Hard: every voxel spacing in mm lies in [MinSpacingMm, MaxSpacingMm].</summary>
-    public double MinSpacingMm { get; init; } = 0.05;
+    public double MinSpacingMm { get; set; } = 0.05;
 
-    public double MaxSpacingMm { get; init; } = 30;
+    public double MaxSpacingMm { get; set; } = 30;
 
     /// <summary>Soft: a spacing outside [TypicalMinSpacingMm, TypicalMaxSpacingMm] gives <c>unusual-spacing</c>.</summary>
-    public double TypicalMinSpacingMm { get; init; } = 0.2;
+    public double TypicalMinSpacingMm { get; set; } = 0.2;
 
-    public double TypicalMaxSpacingMm { get; init; } = 10;
+    public double TypicalMaxSpacingMm { get; set; } = 10;
 
     /// <summary>Hard: the fraction of NaN/±∞ voxels allowed (default 0: any non-finite voxel rejects the scan).</summary>
-    public double MaxNonFiniteFraction { get; init; }
+    public double MaxNonFiniteFraction { get; set; }
 
     /// <summary>Hard: every finite value lies in [MinHu, MaxHu] (CT: −1024 air, padding down to −3024, dense metal up to tens of thousands).</summary>
-    public double MinHu { get; init; } = -3100;
+    public double MinHu { get; set; } = -3100;
 
-    public double MaxHu { get; init; } = 40000;
+    public double MaxHu { get; set; } = 40000;
 
     /// <summary>Voxels at or below this value count as air.</summary>
-    public double AirMaximumHu { get; init; } = -900;
+    public double AirMaximumHu { get; set; } = -900;
 
     /// <summary>Hard: at least this fraction of voxels is air (a chest CT has air around the body and in the lungs).</summary>
-    public double MinAirFraction { get; init; } = 0.01;
+    public double MinAirFraction { get; set; } = 0.01;
 
     /// <summary>
     /// Hard: the mean absolute difference of neighbouring voxels divided by the standard deviation is at most this.
     /// Independent noise gives about 1.13; a real image, whose neighbours resemble each other, far less.
     /// </summary>
-    public double MaxNeighbourDifferenceRatio { get; init; } = 0.5;
+    public double MaxNeighbourDifferenceRatio { get; set; } = 0.5;
 
     /// <summary>Soft: an axis further than this from its closest world axis gives <c>oblique-affine</c>.</summary>
-    public double ObliqueToleranceDegrees { get; init; } = 1;
+    public double ObliqueToleranceDegrees { get; set; } = 1;
 
     /// <summary>Every problem, naming the field, the bad value and what is allowed; empty when usable.</summary>
     public IReadOnlyList<string> Validate()
