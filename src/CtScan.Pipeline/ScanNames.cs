@@ -5,7 +5,7 @@ using CtScan.Contracts;
 namespace CtScan.Pipeline;
 
 /// <summary>
-/// Blob naming rules: which scan names are acceptable, where a scan's result goes, and how cached tensors are named.
+/// Blob naming rules: which scan names are acceptable and where a scan's result goes (tensor names: CtScan.Tensors.TensorNames).
 /// A result can never land outside <c>results/</c>: unsafe scan names (".." or "." segments, a leading slash,
 /// backslashes, control characters, empty segments, over-long names) get their result under
 /// <c>_unsafe-names/&lt;hash&gt;-&lt;sanitised&gt;.json</c>.
@@ -77,22 +77,6 @@ public static class ScanNames
     /// <summary>The result blob for a queue message that names no scan.</summary>
     internal static string InvalidMessageResultBlobName(string message) =>
         $"{InvalidMessagesFolder}/{Sha256Hex.Of(Encoding.UTF8.GetBytes(message))[..32]}{ResultSuffix}";
-
-    /// <summary>
-    /// The cached tensor's blob name in <c>tensors</c>: <c>&lt;sha256&gt;.npy</c> for the seed's preprocessing
-    /// (HU window [−1000, 400], 128×128×64), the DESIGN.md contract; for any other preprocessing
-    /// <c>&lt;sha256&gt;-&lt;W&gt;x&lt;H&gt;x&lt;D&gt;-hu&lt;min&gt;_&lt;max&gt;.npy</c>, so tensors made for models with
-    /// different preprocessing never collide and the seed-shaped cache keeps its contract name.
-    /// </summary>
-    public static string TensorBlobName(string sha256, PreprocessingSpec preprocessing)
-    {
-        if (!Sha256Hex.IsValid(sha256)) throw new ArgumentException($"expected 64 lowercase hex digits; got '{sha256}'", nameof(sha256));
-        ArgumentNullException.ThrowIfNull(preprocessing);
-        if (IsSeed(preprocessing)) return sha256 + ".npy";
-        var t = preprocessing.TargetShape;
-        string Hu(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-        return $"{sha256}-{t[0]}x{t[1]}x{t[2]}-hu{Hu(preprocessing.WindowMinimumHu)}_{Hu(preprocessing.WindowMaximumHu)}.npy";
-    }
 
     /// <summary>The seed's preprocessing (the default when no model is current).</summary>
     public static PreprocessingSpec SeedPreprocessing { get; } = new(

@@ -56,15 +56,6 @@ public sealed class PipelineOptionsTests
         Assert.Contains($"'{name}'", error.Message);
     }
 
-    [Fact]
-    public void TensorBlobName_SeedAndOtherPreprocessing()
-    {
-        string sha = new('e', 64);
-        Assert.Equal(sha + ".npy", ScanNames.TensorBlobName(sha, ScanNames.SeedPreprocessing));
-        Assert.Equal(sha + "-64x64x32-hu-1200.5_600.npy", ScanNames.TensorBlobName(sha, new PreprocessingSpec(-1200.5, 600, [64, 64, 32])));
-        Assert.Throws<ArgumentException>(() => ScanNames.TensorBlobName("ABC", ScanNames.SeedPreprocessing));
-    }
-
     [Theory]
     [InlineData("a.nii", null)]
     [InlineData("x/y z/ü 名.nii.gz", null)]

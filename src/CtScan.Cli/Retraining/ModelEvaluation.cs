@@ -53,9 +53,8 @@ public sealed record TensorSeeding(string Preprocessing, int Scans, int AlreadyC
 }
 
 /// <summary>
-/// Seeds a local <see cref="TensorCache"/> from the pipeline's tensor cache: the ingest step stores each scan's tensor as
-/// <c>tensors/&lt;sha256&gt;.npy</c> for the seed's preprocessing (128×128×64, HU [-1000, 400]) and as
-/// <c>tensors/&lt;sha256&gt;-WxHxD-huMIN_MAX.npy</c> for a current model's other preprocessing (<see cref="ScanNames.TensorBlobName"/>).
+/// Seeds a local <see cref="TensorCache"/> from the pipeline's tensor cache: the ingest step and the cache name a tensor
+/// alike (<see cref="TensorNames"/>: scan hash, preprocessing version and options key).
 /// Both are made by the same <see cref="ScanPreprocessor"/> the cache uses, so a blob for the cache's preprocessing
 /// is the tensor the cache would compute. A blob that is not a .npy of the cache's shape is ignored (the cache then
 /// preprocesses the scan itself).
@@ -87,7 +86,7 @@ public static class TensorSeeder
             string temporary = $"{entry}.{Guid.NewGuid():N}.seed.tmp";
             try
             {
-                await tensors.GetBlobClient(ScanNames.TensorBlobName(sha256, spec)).DownloadToAsync(temporary, ct).ConfigureAwait(false);
+                await tensors.GetBlobClient(TensorNames.For(sha256, cache.Options)).DownloadToAsync(temporary, ct).ConfigureAwait(false);
                 var tensor = await NpyFile.ReadAsync(temporary, cancellationToken: ct).ConfigureAwait(false);
                 if (tensor.Shape.SequenceEqual([shape.Width, shape.Height, shape.Depth]))
                 {

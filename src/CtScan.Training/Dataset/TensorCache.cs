@@ -1,6 +1,4 @@
-using System.Globalization;
 using CtScan.Contracts;
-using System.Text;
 using CtScan.Nifti;
 using CtScan.Preprocessing;
 using CtScan.Tensors;
@@ -8,15 +6,15 @@ using CtScan.Tensors;
 namespace CtScan.Training;
 
 /// <summary>
-/// Preprocessed scans on disk, keyed by content: <c>FOLDER/&lt;sha256 of the scan file&gt;-&lt;hash of the preprocessing
-/// parameters&gt;.npy</c>. A renamed or copied scan hits the same entry; changed bytes or changed parameters miss.
+/// Preprocessed scans on disk, keyed by content: <c>FOLDER/</c> plus the pipeline's tensor name
+/// (<see cref="TensorNames.For(string, PreprocessingOptions, int)"/>: scan hash, preprocessing version and a key of every
+/// preprocessing option). A renamed or copied scan hits the same entry; changed bytes, options or version miss.
 /// Entries are written under a temporary name and then moved, so a crash never leaves a half-written tensor.
 /// </summary>
 /// <remarks>Safe to use from several threads: the counters are updated atomically.</remarks>
 public sealed class TensorCache
 {
     private readonly ScanPreprocessor _preprocessor;
-    private readonly string _parametersHash;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _hashes = new(StringComparer.Ordinal);
     private int _preprocessed;
     private int _hits;
@@ -26,7 +24,6 @@ public sealed class TensorCache
         ArgumentNullException.ThrowIfNull(options);
         Folder = Path.GetFullPath(folder);
         _preprocessor = new ScanPreprocessor(options);
-        _parametersHash = ParametersHash(options);
     }
 
     public string Folder { get; }
@@ -42,16 +39,8 @@ public sealed class TensorCache
     /// <summary>The SHA-256 of every scan file this instance has read, by full path.</summary>
     public IReadOnlyDictionary<string, string> ScanHashes => _hashes;
 
-    /// <summary>A short, stable hash of everything that changes the tensor: the version of this key, the HU window, the target shape and the seed rotation.</summary>
-    public static string ParametersHash(PreprocessingOptions options)
-    {
-        string canonical = string.Create(CultureInfo.InvariantCulture,
-            $"ctscan-preprocess-v1;window={options.WindowMinimumHu:R},{options.WindowMaximumHu:R};target={options.TargetShape.Width}x{options.TargetShape.Height}x{options.TargetShape.Depth};rotate={ScanPreprocessor.SeedRotationDegrees:R}");
-        return Sha256Hex.Of(Encoding.UTF8.GetBytes(canonical))[..16];
-    }
-
     /// <summary>The cache file for a scan with content hash <paramref name="scanSha256"/>.</summary>
-    public string EntryPath(string scanSha256) => Path.Combine(Folder, $"{scanSha256}-{_parametersHash}.npy");
+    public string EntryPath(string scanSha256) => Path.Combine(Folder, TensorNames.For(scanSha256, Options));
 
     /// <summary>The preprocessed tensor of the scan at <paramref name="scanPath"/>, from the cache or computed and stored.</summary>
     public async Task<Float32Tensor> GetAsync(string scanPath, CancellationToken cancellationToken = default)
