@@ -93,6 +93,8 @@ public class ScanIngestor
     public virtual async Task<IngestResult?> IngestBlobAsync(string scanName, bool requeue = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scanName);
+        // Storage refuses some unsafe names (".." segments) outright; their rejection does not depend on the content.
+        if (ScanNames.UnsafeReason(scanName) is not null) return await IngestAsync(scanName, Stream.Null, IngestSource.Unversioned, cancellationToken).ConfigureAwait(false);
         Response<BlobDownloadStreamingResult> download;
         try
         {
@@ -300,7 +302,10 @@ public class ScanIngestor
             TimingsMs = timings,
             CreatedAt = _time.GetUtcNow(),
         };
-        string? blobName = await _results.WriteWhileCurrentAsync(result, version,
+        // A name-only rejection holds whatever the content; the others only for the content that was read.
+        string? blobName = code == PipelineErrorCodes.UnsafeName
+            ? await _results.WriteAsync(result, cancellationToken).ConfigureAwait(false)
+            : await _results.WriteWhileCurrentAsync(result, version,
             async ct => (await _freshness.CheckAsync(scanName, version, ct).ConfigureAwait(false)).Freshness != Freshness.Stale, cancellationToken).ConfigureAwait(false);
         if (blobName is null)
         {
