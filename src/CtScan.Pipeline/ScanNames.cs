@@ -7,8 +7,10 @@ namespace CtScan.Pipeline;
 /// <summary>
 /// Blob naming rules: which scan names are acceptable and where a scan's result goes (tensor names: CtScan.Tensors.TensorNames).
 /// A result can never land outside <c>results/</c>: unsafe scan names (".." or "." segments, a leading slash,
-/// backslashes, control characters, empty segments, over-long names) get their result under
-/// <c>_unsafe-names/&lt;hash&gt;-&lt;sanitised&gt;.json</c>.
+/// backslashes, control characters, empty segments, names over storage's 1,024 characters) are rejected with their
+/// result under <c>_unsafe-names/&lt;hash&gt;-&lt;sanitised&gt;.json</c>. A name that is fine but too long to take the
+/// <c>.json</c> suffix (1,020 to 1,024 characters) is scored, with its result under
+/// <c>_long-names/&lt;hash&gt;-&lt;sanitised&gt;.json</c>.
 /// </summary>
 public static class ScanNames
 {
@@ -18,9 +20,13 @@ public static class ScanNames
     /// <summary>Folder (inside <c>results</c>) of results for queue messages that name no scan (unparseable).</summary>
     public const string InvalidMessagesFolder = "_invalid-messages";
 
+    /// <summary>Folder (inside <c>results</c>) of results for acceptable scan names too long to take <see cref="ResultSuffix"/>.</summary>
+    public const string LongNamesFolder = "_long-names";
+
     public const string ResultSuffix = ".json";
 
-    private const int MaxBlobNameLength = 1024;
+    /// <summary>Azure Storage's limit on a blob name, in characters.</summary>
+    public const int MaxBlobNameLength = 1024;
 
     private static readonly string[] NiftiSuffixes = [".nii", ".nii.gz"];
 
@@ -32,8 +38,8 @@ public static class ScanNames
     public static string? UnsafeReason(string scanName)
     {
         if (string.IsNullOrEmpty(scanName)) return "the name is empty";
-        if (scanName.Length + ResultSuffix.Length > MaxBlobNameLength)
-            return $"the name is {scanName.Length} characters long; at most {MaxBlobNameLength - ResultSuffix.Length} are allowed";
+        if (scanName.Length > MaxBlobNameLength)
+            return $"the name is {scanName.Length} characters long; blob names have at most {MaxBlobNameLength}";
         for (int i = 0; i < scanName.Length; i++)
         {
             char c = scanName[i];
@@ -52,16 +58,18 @@ public static class ScanNames
     }
 
     /// <summary>
-    /// The blob name in <c>results</c> for a scan: <c>&lt;scan name&gt;.json</c> when the name is safe, else a name
-    /// under <see cref="UnsafeNamesFolder"/> derived from a hash of the name (stable, so retries rewrite the same blob).
+    /// The blob name in <c>results</c> for a scan: <c>&lt;scan name&gt;.json</c> when the name is safe and short
+    /// enough, else a name under <see cref="UnsafeNamesFolder"/> or <see cref="LongNamesFolder"/> derived from a hash
+    /// of the name (stable, so retries rewrite the same blob).
     /// </summary>
     public static string ResultBlobName(string scanName)
     {
         ArgumentNullException.ThrowIfNull(scanName);
-        return UnsafeReason(scanName) is null ? scanName + ResultSuffix : UnsafeResultBlobName(scanName);
+        if (UnsafeReason(scanName) is not null) return HashedResultBlobName(UnsafeNamesFolder, scanName);
+        return scanName.Length + ResultSuffix.Length <= MaxBlobNameLength ? scanName + ResultSuffix : HashedResultBlobName(LongNamesFolder, scanName);
     }
 
-    internal static string UnsafeResultBlobName(string scanName)
+    private static string HashedResultBlobName(string folder, string scanName)
     {
         var sanitised = new StringBuilder();
         foreach (char c in scanName)
@@ -71,7 +79,7 @@ public static class ScanNames
         }
         // Never a "." or ".." segment: the sanitised part follows the hash and a dash.
         string hash = Sha256Hex.Of(Encoding.UTF8.GetBytes(scanName))[..16];
-        return $"{UnsafeNamesFolder}/{hash}-{sanitised}{ResultSuffix}";
+        return $"{folder}/{hash}-{sanitised}{ResultSuffix}";
     }
 
     /// <summary>The result blob for a queue message that names no scan.</summary>

@@ -78,6 +78,25 @@ public sealed class PipelineOptionsTests
         }
     }
 
+    [Theory]
+    [InlineData(1018, false)]
+    [InlineData(1019, false)]
+    [InlineData(1020, true)]
+    [InlineData(1024, true)]
+    public void ResultBlobName_NameTooLongForSuffix_HashedUnderLongNames(int length, bool hashed)
+    {
+        string name = "ward/" + new string('x', length - "ward/".Length - ".nii".Length) + ".nii";
+
+        string result = ScanNames.ResultBlobName(name);
+
+        Assert.Null(ScanNames.UnsafeReason(name)); // acceptable: storage holds names up to 1,024 characters
+        Assert.True(result.Length <= ScanNames.MaxBlobNameLength, $"{result.Length} characters");
+        if (hashed) Assert.Matches($"^{ScanNames.LongNamesFolder}/[0-9a-f]{{16}}-ward_x{{75}}\\.json$", result);
+        else Assert.Equal(name + ".json", result);
+        Assert.Equal(result, ScanNames.ResultBlobName(name)); // stable
+        Assert.Contains("1025 characters", ScanNames.UnsafeReason(name + new string('y', 1025 - length)));
+    }
+
     [Fact]
     public void UnsafeReason_LoneSurrogate_Rejected()
     {
