@@ -21,6 +21,13 @@ public sealed record ScanVersion(string? Sha256, ETag? ETag)
 {
     /// <summary>A caller handed over bytes without saying which blob version they are (tests, tools): never judged stale by ETag.</summary>
     public bool Unversioned => ETag is null;
+
+    /// <summary>The content a score request is about (its ETag travels without quotes).</summary>
+    public static ScanVersion Of(CtScan.Contracts.ScoreRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new(request.Sha256, request.ScanETag is { Length: > 0 } etag ? new ETag($"\"{etag}\"") : null);
+    }
 }
 
 /// <summary>How a piece of work relates to the scan blob as it is now.</summary>

@@ -42,7 +42,7 @@ public static class TensorMetadata
 }
 
 /// <summary>
-/// The PreprocessScan step: a scan blob in, a cached tensor (<c>tensors/&lt;sha256&gt;.npy</c>) and a score request
+/// The PreprocessScan step: a scan blob in, a cached tensor (<c>tensors/</c>, named by <see cref="TensorNames"/>) and a score request
 /// out. Bad scans get a <c>rejected</c> result at once and return normally (no retry); storage and network errors
 /// propagate so the host retries.
 /// </summary>

@@ -87,7 +87,7 @@ public class ScoreRequestHandler
         if (ScanNames.UnsafeReason(request.Scan) is { } unsafeReason)
             return await WriteAsync(Reject(request, PipelineErrorCodes.UnsafeName, $"{request.Scan}: {unsafeReason}", timings, total), false, cancellationToken).ConfigureAwait(false);
 
-        var version = new ScanVersion(request.Sha256, request.ScanETag is { Length: > 0 } etag ? new ETag($"\"{etag}\"") : null);
+        var version = ScanVersion.Of(request);
         var (freshness, currentSha) = await _freshness.CheckAsync(request.Scan, version, cancellationToken).ConfigureAwait(false);
         if (IsStale(freshness, version))
         {
