@@ -78,6 +78,25 @@ public sealed class ReplacedScanTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task PoisonedRequestForReplacedContent_NoFailedResultForContentNoLongerThere()
+    {
+        await using var t = await ContextAsync(azurite);
+        byte[] first = t.Phantom(PhantomLabel.Normal, seed: 71), second = t.Phantom(PhantomLabel.Abnormal, seed: 72);
+        await UploadAsync(t, first);
+        await t.Services.Ingestor.IngestBlobAsync(Name);
+        string poisoned = (await t.ReceiveRequestAsync())!;
+        await UploadAsync(t, second); // the new content is still on its way when the old request is poisoned
+
+        bool written = await t.Services.Poison.HandleScoreRequestAsync(poisoned);
+        await t.Services.Ingestor.IngestBlobAsync(Name);
+        await t.Services.Scorer.HandleAsync((await t.ReceiveRequestAsync())!);
+
+        Assert.False(written);
+        var stored = (await t.ReadResultAsync(Name + ".json"))!;
+        Assert.Equal((ScanStatus.Scored, Sha256Hex.Of(second)), (stored.Status, stored.Input!.Sha256));
+    }
+
+    [Fact]
     public async Task WriteWhileCurrent_NewerResultWrittenBetweenReadAndWrite_NotOverwritten()
     {
         await using var t = await ContextAsync(azurite);
