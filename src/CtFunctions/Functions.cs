@@ -3,15 +3,18 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace CtFunctions;
 
-/// <summary>A scan dropped in <c>scans</c>: preprocess it into the tensor cache and queue it for scoring.</summary>
+/// <summary>
+/// A scan dropped in <c>scans</c>: preprocess it into the tensor cache and queue it for scoring. The ingestor reads
+/// the blob itself (not a bound stream) so it knows which version (ETag) the bytes are; the binding is a client only.
+/// </summary>
 public sealed class PreprocessScan(ScanIngestor ingestor)
 {
     [Function(nameof(PreprocessScan))]
     public Task RunAsync(
-        [BlobTrigger(PipelineOptions.DefaultScansContainer + "/{name}", Source = BlobTriggerSource.EventGrid, Connection = StorageConnection.Name)] Stream scan,
+        [BlobTrigger(PipelineOptions.DefaultScansContainer + "/{name}", Source = BlobTriggerSource.EventGrid, Connection = StorageConnection.Name)] Azure.Storage.Blobs.BlobClient scan,
         string name,
         CancellationToken cancellationToken) =>
-        ingestor.IngestAsync(name, scan, cancellationToken);
+        ingestor.IngestBlobAsync(name, requeue: false, cancellationToken);
 }
 
 /// <summary>A score request: score the cached tensor with the current model and write the result JSON.</summary>

@@ -15,6 +15,9 @@ public static class PipelineErrorCodes
     /// <summary>The request's tensor is gone and the scan cannot be preprocessed again (the scan blob is gone too).</summary>
     public const string TensorMissing = "tensor-missing";
 
+    /// <summary>The cached tensor was damaged or foreign and is still unusable after it was rebuilt from the scan.</summary>
+    public const string TensorInvalid = "tensor-invalid";
+
     /// <summary>A message or blob went to a poison queue after the host's retries were used up.</summary>
     public const string RetriesExhausted = "retries-exhausted";
 }

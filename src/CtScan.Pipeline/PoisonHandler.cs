@@ -50,6 +50,13 @@ public class PoisonHandler
         {
             return await WriteInvalidAsync(message, $"an unreadable score request failed after {Attempts} attempts ({error.Message})", cancellationToken).ConfigureAwait(false);
         }
+        var version = ScanVersion.Of(request);
+        if (!version.Unversioned && (await new ScanFreshness(_clients).CheckAsync(request.Scan, version, cancellationToken).ConfigureAwait(false)).Freshness != Freshness.Current)
+        {
+            // The scan was replaced or deleted since: its failure says nothing about what the blob holds now.
+            _logger.LogWarning("Score request for {Scan} ({Sha256}) exhausted its retries, but the blob has changed since; no result written", request.Scan, request.Sha256);
+            return false;
+        }
         var result = Failed(request.Scan,
             $"scoring failed after {Attempts} attempts (tensor {request.Tensor}, sha256 {request.Sha256}, queued {request.EnqueuedAt:O}); the message was moved to {_clients.Options.ScoreRequestsPoisonQueue}. Check the host's logs, then upload the scan again.");
         // Keep a result written after this request was queued (by a later successful attempt or a newer upload).

@@ -5,10 +5,12 @@ using CtScan.Contracts;
 namespace CtScan.Pipeline;
 
 /// <summary>
-/// Blob naming rules: which scan names are acceptable, where a scan's result goes, and how cached tensors are named.
+/// Blob naming rules: which scan names are acceptable and where a scan's result goes (tensor names: CtScan.Tensors.TensorNames).
 /// A result can never land outside <c>results/</c>: unsafe scan names (".." or "." segments, a leading slash,
-/// backslashes, control characters, empty segments, over-long names) get their result under
-/// <c>_unsafe-names/&lt;hash&gt;-&lt;sanitised&gt;.json</c>.
+/// backslashes, control characters, empty segments, names over storage's 1,024 characters) are rejected with their
+/// result under <c>_unsafe-names/&lt;hash&gt;-&lt;sanitised&gt;.json</c>. A name that is fine but too long to take the
+/// <c>.json</c> suffix (1,020 to 1,024 characters) is scored, with its result under
+/// <c>_long-names/&lt;hash&gt;-&lt;sanitised&gt;.json</c>.
 /// </summary>
 public static class ScanNames
 {
@@ -18,9 +20,13 @@ public static class ScanNames
     /// <summary>Folder (inside <c>results</c>) of results for queue messages that name no scan (unparseable).</summary>
     public const string InvalidMessagesFolder = "_invalid-messages";
 
+    /// <summary>Folder (inside <c>results</c>) of results for acceptable scan names too long to take <see cref="ResultSuffix"/>.</summary>
+    public const string LongNamesFolder = "_long-names";
+
     public const string ResultSuffix = ".json";
 
-    private const int MaxBlobNameLength = 1024;
+    /// <summary>Azure Storage's limit on a blob name, in characters.</summary>
+    public const int MaxBlobNameLength = 1024;
 
     private static readonly string[] NiftiSuffixes = [".nii", ".nii.gz"];
 
@@ -32,8 +38,8 @@ public static class ScanNames
     public static string? UnsafeReason(string scanName)
     {
         if (string.IsNullOrEmpty(scanName)) return "the name is empty";
-        if (scanName.Length + ResultSuffix.Length > MaxBlobNameLength)
-            return $"the name is {scanName.Length} characters long; at most {MaxBlobNameLength - ResultSuffix.Length} are allowed";
+        if (scanName.Length > MaxBlobNameLength)
+            return $"the name is {scanName.Length} characters long; blob names have at most {MaxBlobNameLength}";
         for (int i = 0; i < scanName.Length; i++)
         {
             char c = scanName[i];
@@ -52,16 +58,18 @@ public static class ScanNames
     }
 
     /// <summary>
-    /// The blob name in <c>results</c> for a scan: <c>&lt;scan name&gt;.json</c> when the name is safe, else a name
-    /// under <see cref="UnsafeNamesFolder"/> derived from a hash of the name (stable, so retries rewrite the same blob).
+    /// The blob name in <c>results</c> for a scan: <c>&lt;scan name&gt;.json</c> when the name is safe and short
+    /// enough, else a name under <see cref="UnsafeNamesFolder"/> or <see cref="LongNamesFolder"/> derived from a hash
+    /// of the name (stable, so retries rewrite the same blob).
     /// </summary>
     public static string ResultBlobName(string scanName)
     {
         ArgumentNullException.ThrowIfNull(scanName);
-        return UnsafeReason(scanName) is null ? scanName + ResultSuffix : UnsafeResultBlobName(scanName);
+        if (UnsafeReason(scanName) is not null) return HashedResultBlobName(UnsafeNamesFolder, scanName);
+        return scanName.Length + ResultSuffix.Length <= MaxBlobNameLength ? scanName + ResultSuffix : HashedResultBlobName(LongNamesFolder, scanName);
     }
 
-    internal static string UnsafeResultBlobName(string scanName)
+    private static string HashedResultBlobName(string folder, string scanName)
     {
         var sanitised = new StringBuilder();
         foreach (char c in scanName)
@@ -71,31 +79,12 @@ public static class ScanNames
         }
         // Never a "." or ".." segment: the sanitised part follows the hash and a dash.
         string hash = Sha256Hex.Of(Encoding.UTF8.GetBytes(scanName))[..16];
-        return $"{UnsafeNamesFolder}/{hash}-{sanitised}{ResultSuffix}";
+        return $"{folder}/{hash}-{sanitised}{ResultSuffix}";
     }
 
     /// <summary>The result blob for a queue message that names no scan.</summary>
     internal static string InvalidMessageResultBlobName(string message) =>
         $"{InvalidMessagesFolder}/{Sha256Hex.Of(Encoding.UTF8.GetBytes(message))[..32]}{ResultSuffix}";
-
-    /// <summary>
-    /// The cached tensor's blob name in <c>tensors</c>: <c>&lt;sha256&gt;.npy</c> for the seed's preprocessing
-    /// (HU window [−1000, 400], 128×128×64), the DESIGN.md contract; for any other preprocessing
-    /// <c>&lt;sha256&gt;-&lt;W&gt;x&lt;H&gt;x&lt;D&gt;-hu&lt;min&gt;_&lt;max&gt;.npy</c>, so tensors made for models with
-    /// different preprocessing never collide and the seed-shaped cache keeps its contract name.
-    /// </summary>
-    public static string TensorBlobName(string sha256, PreprocessingSpec preprocessing)
-    {
-        if (!Sha256Hex.IsValid(sha256)) throw new ArgumentException($"expected 64 lowercase hex digits; got '{sha256}'", nameof(sha256));
-        ArgumentNullException.ThrowIfNull(preprocessing);
-        if (IsSeed(preprocessing)) return sha256 + ".npy";
-        var t = preprocessing.TargetShape;
-        string Hu(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-        // Reorientation and spacing resampling change the tensor too: named only when set, so older names stay valid.
-        string orientation = preprocessing.Orientation is { } o ? $"-{o}" : "";
-        string spacing = preprocessing.TargetSpacingMm is { } s ? $"-mm{string.Join("_", s.Select(Hu))}" : "";
-        return $"{sha256}-{t[0]}x{t[1]}x{t[2]}-hu{Hu(preprocessing.WindowMinimumHu)}_{Hu(preprocessing.WindowMaximumHu)}{orientation}{spacing}.npy";
-    }
 
     /// <summary>The seed's preprocessing (the default when no model is current).</summary>
     public static PreprocessingSpec SeedPreprocessing { get; } = new(

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Azure;
+using Azure.Storage.Blobs.Models;
 using CtScan.Contracts;
 using CtScan.Scoring;
 using CtScan.Tensors;
@@ -28,9 +29,11 @@ public class ScoreRequestHandler
     private readonly ResultStore _results;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly ScanFreshness _freshness;
 
     protected ScoreRequestHandler()
     {
+        _freshness = null!;
         _clients = null!;
         _models = null!;
         _ingestor = null!;
@@ -48,6 +51,7 @@ public class ScoreRequestHandler
         _results = results ?? throw new ArgumentNullException(nameof(results));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        _freshness = new ScanFreshness(clients);
     }
 
     /// <summary>Scores the request in <paramref name="message"/> (the queue message text, a JSON <see cref="ScoreRequest"/>).</summary>
@@ -83,32 +87,46 @@ public class ScoreRequestHandler
         if (ScanNames.UnsafeReason(request.Scan) is { } unsafeReason)
             return await WriteAsync(Reject(request, PipelineErrorCodes.UnsafeName, $"{request.Scan}: {unsafeReason}", timings, total), false, cancellationToken).ConfigureAwait(false);
 
+        var version = ScanVersion.Of(request);
+        var (freshness, currentSha) = await _freshness.CheckAsync(request.Scan, version, cancellationToken).ConfigureAwait(false);
+        if (IsStale(freshness, version))
+        {
+            _logger.LogInformation("Dropped a stale score request for {Scan}: it is for content {Sha256}, the blob now holds {Current}",
+                request.Scan, request.Sha256, freshness == Freshness.Gone ? "nothing (deleted)" : currentSha ?? "new content not yet ingested");
+            return new ScoreOutcome(null, null, false);
+        }
+
         using var lease = await _models.AcquireAsync(cancellationToken).ConfigureAwait(false);
         var manifest = lease.Manifest;
-        string tensorName = ScanNames.TensorBlobName(request.Sha256, manifest.Preprocessing);
+        string tensorName = TensorNames.For(request.Sha256, manifest.Preprocessing);
+        var expected = manifest.InputVolume;
 
         var step = Stopwatch.StartNew();
-        var downloaded = await TryDownloadAsync(tensorName, cancellationToken).ConfigureAwait(false);
+        var downloaded = await TryDownloadAsync(tensorName, request.Sha256, expected, cancellationToken).ConfigureAwait(false);
         bool rebuilt = false;
-        if (downloaded is null)
+        if (downloaded.Tensor is null)
         {
-            // The cache lost it, or the current model preprocesses differently from the one at ingest: rebuild from the scan.
-            var rebuild = await RebuildAsync(request, manifest, timings, total, cancellationToken).ConfigureAwait(false);
-            if (rebuild.Outcome is { } final) return final;
+            // The cache lost it, holds a damaged or foreign blob under this name, or the current model preprocesses
+            // differently from the one at ingest: rebuild from the scan.
+            if (downloaded.Problem is { } problem) _logger.LogWarning("Rebuilding tensor {Tensor} for {Scan}: {Problem}", tensorName, request.Scan, problem);
+            var rebuild = await RebuildAsync(request, version, manifest, downloaded.ETag, timings, total, cancellationToken).ConfigureAwait(false);
+            if (rebuild.Done) return rebuild.Outcome!;
             rebuilt = true;
-            downloaded = await TryDownloadAsync(tensorName, cancellationToken).ConfigureAwait(false)
-                         ?? throw new RequestFailedException(404, $"tensor {tensorName} vanished right after it was written");
+            downloaded = await TryDownloadAsync(tensorName, request.Sha256, expected, cancellationToken).ConfigureAwait(false);
+            if (downloaded.Tensor is null)
+                return await WriteAsync(Fail(request, PipelineErrorCodes.TensorInvalid,
+                    $"tensor {tensorName} for {request.Scan} is unusable right after it was rebuilt: {downloaded.Problem ?? "it vanished"}", timings, total), version, rebuilt, cancellationToken).ConfigureAwait(false);
         }
         timings["download"] = step.Elapsed.TotalMilliseconds;
-        var (tensor, metadata) = downloaded.Value;
+        var tensor = downloaded.Tensor;
+        var metadata = downloaded.Metadata!;
 
-        var expected = manifest.InputVolume;
         if (!tensor.Shape.SequenceEqual([expected.Width, expected.Height, expected.Depth]))
             return await WriteAsync(Reject(request, ScanErrorCodes.ShapeMismatch,
-                $"tensor {tensorName} has shape [{string.Join(", ", tensor.Shape)}]; model {manifest.Version} takes [{expected.Width}, {expected.Height}, {expected.Depth}]", timings, total), rebuilt, cancellationToken).ConfigureAwait(false);
+                $"tensor {tensorName} has shape [{string.Join(", ", tensor.Shape)}]; model {manifest.Version} takes [{expected.Width}, {expected.Height}, {expected.Depth}]", timings, total), version, rebuilt, cancellationToken).ConfigureAwait(false);
         foreach (float v in tensor.Data)
             if (!float.IsFinite(v))
-                return await WriteAsync(Reject(request, ScanErrorCodes.NonFiniteValues, $"tensor {tensorName} holds NaN or infinite values", timings, total), rebuilt, cancellationToken).ConfigureAwait(false);
+                return await WriteAsync(Reject(request, ScanErrorCodes.NonFiniteValues, $"tensor {tensorName} holds NaN or infinite values", timings, total), version, rebuilt, cancellationToken).ConfigureAwait(false);
 
         step.Restart();
         ScanScore score;
@@ -126,7 +144,7 @@ public class ScoreRequestHandler
                 Input = DescribeInput(request.Sha256, metadata),
                 Warnings = TensorMetadata.DecodeWarnings(metadata),
             };
-            return await WriteAsync(failed, rebuilt, cancellationToken).ConfigureAwait(false);
+            return await WriteAsync(failed, version, rebuilt, cancellationToken).ConfigureAwait(false);
         }
         timings["inference"] = step.Elapsed.TotalMilliseconds;
         if (metadata.TryGetValue(TensorMetadata.PreprocessMs, out var preprocessMs)
@@ -147,13 +165,21 @@ public class ScoreRequestHandler
             TimingsMs = timings,
             CreatedAt = _time.GetUtcNow(),
         };
-        var outcome = await WriteAsync(result, rebuilt, cancellationToken).ConfigureAwait(false);
-        _logger.LogInformation("Scored {Scan}: {Label} p={Probability:F4} with {Version}", request.Scan, score.Label, score.ProbabilityAbnormal, manifest.Version);
+        var outcome = await WriteAsync(result, version, rebuilt, cancellationToken).ConfigureAwait(false);
+        if (outcome.Result is not null)
+            _logger.LogInformation("Scored {Scan}: {Label} p={Probability:F4} with {Version}", request.Scan, score.Label, score.ProbabilityAbnormal, manifest.Version);
         return outcome;
     }
 
-    private async Task<(ScoreOutcome? Outcome, bool Done)> RebuildAsync(ScoreRequest request, ModelManifest manifest,
-        Dictionary<string, double> timings, Stopwatch total, CancellationToken cancellationToken)
+    /// <summary>
+    /// Work for a replaced scan is stale; so is work for a deleted one when the request names the blob version (a
+    /// request without one comes from bytes handed over directly and is scored from its tensor).
+    /// </summary>
+    private static bool IsStale(Freshness freshness, ScanVersion version) =>
+        freshness == Freshness.Stale || (freshness == Freshness.Gone && !version.Unversioned);
+
+    private async Task<(ScoreOutcome? Outcome, bool Done)> RebuildAsync(ScoreRequest request, ScanVersion version, ModelManifest manifest,
+        ETag? badTensor, Dictionary<string, double> timings, Stopwatch total, CancellationToken cancellationToken)
     {
         Stream content;
         try
@@ -163,8 +189,8 @@ public class ScoreRequestHandler
         catch (RequestFailedException error) when (error.Status == 404)
         {
             var failed = Fail(request, PipelineErrorCodes.TensorMissing,
-                $"tensor {request.Tensor} is not in {_clients.Tensors.Name} and scan {request.Scan} is no longer in {_clients.Scans.Name}; upload the scan again", timings, total);
-            return (await WriteAsync(failed, false, cancellationToken).ConfigureAwait(false), true);
+                $"tensor {request.Tensor} is not usable in {_clients.Tensors.Name} and scan {request.Scan} is no longer in {_clients.Scans.Name}; upload the scan again", timings, total);
+            return (await WriteAsync(failed, version, false, cancellationToken).ConfigureAwait(false), true);
         }
         await using (content)
         {
@@ -172,28 +198,51 @@ public class ScoreRequestHandler
             if (spool is null || spool.Sha256 != request.Sha256)
             {
                 // The blob was replaced after this request was queued; its new content has its own request.
-                _logger.LogInformation("Skipped {Scan}: the blob changed since the request was queued", request.Scan);
+                _logger.LogInformation("Dropped a stale score request for {Scan}: the blob changed since the request was queued", request.Scan);
                 return (new ScoreOutcome(null, null, false), true);
             }
-            var tensor = await _ingestor.EnsureTensorAsync(request.Scan, spool, manifest.Preprocessing, cancellationToken, manifest.InputGate).ConfigureAwait(false);
+            var tensor = await _ingestor.EnsureTensorAsync(request.Scan, spool, manifest.Preprocessing, cancellationToken, manifest.InputGate, badTensor).ConfigureAwait(false);
             if (tensor.Error is { } error)
-                return (await WriteAsync(Reject(request, error.Code, error.Message, timings, total) with { Warnings = tensor.Warnings }, true, cancellationToken).ConfigureAwait(false), true);
+                return (await WriteAsync(Reject(request, error.Code, error.Message, timings, total) with { Warnings = tensor.Warnings }, version, true, cancellationToken).ConfigureAwait(false), true);
             return (null, false);
         }
     }
 
-    private async Task<(Float32Tensor Tensor, IDictionary<string, string> Metadata)?> TryDownloadAsync(string tensorName, CancellationToken cancellationToken)
+    /// <summary>A cached tensor and its metadata, or why it cannot be used (null Tensor; Problem null when absent).</summary>
+    private sealed record TensorDownload(Float32Tensor? Tensor, IDictionary<string, string>? Metadata, ETag? ETag, string? Problem);
+
+    /// <summary>
+    /// Downloads the tensor and checks it describes this scan content: readable .npy, the recorded scan hash equal to
+    /// the request's, the model's shape. Anything else is reported as a problem, so the caller rebuilds it.
+    /// </summary>
+    private async Task<TensorDownload> TryDownloadAsync(string tensorName, string sha256, VolumeShape shape, CancellationToken cancellationToken)
     {
+        BlobDownloadResult download;
         try
         {
-            var response = await _clients.Tensors.GetBlobClient(tensorName).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
-            using var stream = response.Value.Content.ToStream();
-            return (NpyFile.Read(stream), response.Value.Details.Metadata);
+            download = (await _clients.Tensors.GetBlobClient(tensorName).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value;
         }
         catch (RequestFailedException error) when (error.Status == 404)
         {
-            return null;
+            return new TensorDownload(null, null, null, null);
         }
+        var metadata = download.Details.Metadata;
+        var etag = download.Details.ETag;
+        if (!metadata.TryGetValue(TensorMetadata.Sha256, out var recorded) || recorded != sha256)
+            return new TensorDownload(null, metadata, etag, $"it records scan hash {recorded ?? "(none)"}, the request is for {sha256}");
+        Float32Tensor tensor;
+        try
+        {
+            using var stream = download.Content.ToStream();
+            tensor = NpyFile.Read(stream);
+        }
+        catch (Exception error) when (error is NpyFormatException or EndOfStreamException or InvalidDataException)
+        {
+            return new TensorDownload(null, metadata, etag, $"it is not a readable .npy ({error.Message})");
+        }
+        if (!tensor.Shape.SequenceEqual([shape.Width, shape.Height, shape.Depth]))
+            return new TensorDownload(null, metadata, etag, $"it has shape [{string.Join(", ", tensor.Shape)}], expected [{shape.Width}, {shape.Height}, {shape.Depth}]");
+        return new TensorDownload(tensor, metadata, etag, null);
     }
 
     private static InputDescription? DescribeInput(string sha256, IDictionary<string, string> metadata)
@@ -218,6 +267,19 @@ public class ScoreRequestHandler
     {
         timings["total"] = total.Elapsed.TotalMilliseconds;
         return new ScanResult { Scan = request.Scan, Status = status, Error = new ScanError(code, message), TimingsMs = timings, CreatedAt = _time.GetUtcNow() };
+    }
+
+    /// <summary>Writes a result unless the scan now holds other content (then nothing is written and the outcome is empty).</summary>
+    private async Task<ScoreOutcome> WriteAsync(ScanResult result, ScanVersion version, bool rebuilt, CancellationToken cancellationToken)
+    {
+        string? name = await _results.WriteWhileCurrentAsync(result, version,
+            async ct => !IsStale((await _freshness.CheckAsync(result.Scan, version, ct).ConfigureAwait(false)).Freshness, version), cancellationToken).ConfigureAwait(false);
+        if (name is null)
+        {
+            _logger.LogInformation("Dropped the result for {Scan} ({Sha256}): the blob was replaced while it was scored", result.Scan, version.Sha256);
+            return new ScoreOutcome(null, null, rebuilt);
+        }
+        return new ScoreOutcome(result, name, rebuilt);
     }
 
     private async Task<ScoreOutcome> WriteAsync(ScanResult result, bool rebuilt, CancellationToken cancellationToken)

@@ -89,9 +89,9 @@ public sealed class LocalHostPoisonTests(AzuriteFixture azurite) : IClassFixture
     {
         public int Calls;
 
-        public override Task<IngestResult> IngestAsync(string scanName, Stream content, CancellationToken cancellationToken = default)
+        public override Task<IngestResult> IngestAsync(string scanName, Stream content, IngestSource source, CancellationToken cancellationToken = default)
         {
-            if (!scanName.StartsWith("poison-test/", StringComparison.Ordinal)) return base.IngestAsync(scanName, content, cancellationToken);
+            if (!scanName.StartsWith("poison-test/", StringComparison.Ordinal)) return base.IngestAsync(scanName, content, source, cancellationToken);
             Interlocked.Increment(ref Calls);
             throw new IOException("simulated: the connection to storage was reset");
         }

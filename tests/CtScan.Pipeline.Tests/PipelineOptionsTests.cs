@@ -56,15 +56,6 @@ public sealed class PipelineOptionsTests
         Assert.Contains($"'{name}'", error.Message);
     }
 
-    [Fact]
-    public void TensorBlobName_SeedAndOtherPreprocessing()
-    {
-        string sha = new('e', 64);
-        Assert.Equal(sha + ".npy", ScanNames.TensorBlobName(sha, ScanNames.SeedPreprocessing));
-        Assert.Equal(sha + "-64x64x32-hu-1200.5_600.npy", ScanNames.TensorBlobName(sha, new PreprocessingSpec(-1200.5, 600, [64, 64, 32])));
-        Assert.Throws<ArgumentException>(() => ScanNames.TensorBlobName("ABC", ScanNames.SeedPreprocessing));
-    }
-
     [Theory]
     [InlineData("a.nii", null)]
     [InlineData("x/y z/ü 名.nii.gz", null)]
@@ -85,6 +76,25 @@ public sealed class PipelineOptionsTests
             Assert.StartsWith(ScanNames.UnsafeNamesFolder + "/", safe);
             Assert.Null(ScanNames.UnsafeReason(safe));
         }
+    }
+
+    [Theory]
+    [InlineData(1018, false)]
+    [InlineData(1019, false)]
+    [InlineData(1020, true)]
+    [InlineData(1024, true)]
+    public void ResultBlobName_NameTooLongForSuffix_HashedUnderLongNames(int length, bool hashed)
+    {
+        string name = "ward/" + new string('x', length - "ward/".Length - ".nii".Length) + ".nii";
+
+        string result = ScanNames.ResultBlobName(name);
+
+        Assert.Null(ScanNames.UnsafeReason(name)); // acceptable: storage holds names up to 1,024 characters
+        Assert.True(result.Length <= ScanNames.MaxBlobNameLength, $"{result.Length} characters");
+        if (hashed) Assert.Matches($"^{ScanNames.LongNamesFolder}/[0-9a-f]{{16}}-ward_x{{75}}\\.json$", result);
+        else Assert.Equal(name + ".json", result);
+        Assert.Equal(result, ScanNames.ResultBlobName(name)); // stable
+        Assert.Contains("1025 characters", ScanNames.UnsafeReason(name + new string('y', 1025 - length)));
     }
 
     [Fact]

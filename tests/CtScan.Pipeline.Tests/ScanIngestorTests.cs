@@ -1,6 +1,7 @@
 using System.Text;
 using CtScan.Contracts;
 using CtScan.Phantoms;
+using CtScan.Preprocessing;
 using CtScan.Tensors;
 
 namespace CtScan.Pipeline.Tests;
@@ -20,14 +21,18 @@ public sealed class ScanIngestorTests(AzuriteFixture azurite)
         Assert.True(result.Queued);
         Assert.True(result.TensorCreated);
         Assert.Equal(sha, result.Sha256);
-        Assert.Equal($"{sha}.npy", result.Tensor);
-        var tensorBlob = await t.Services.Clients.Tensors.GetBlobClient($"{sha}.npy").DownloadContentAsync();
+        string tensorName = TensorNames.For(sha, new PreprocessingOptions());
+        Assert.Equal(tensorName, result.Tensor);
+        Assert.Matches($"^{sha}-v{PreprocessingVersion.Current}-[0-9a-f]{{16}}\\.npy$", result.Tensor);
+        var tensorBlob = await t.Services.Clients.Tensors.GetBlobClient(tensorName).DownloadContentAsync();
         var tensor = NpyFile.Read(tensorBlob.Value.Content.ToStream());
         Assert.Equal([128, 128, 64], tensor.Shape);
         var metadata = tensorBlob.Value.Details.Metadata;
         Assert.Equal("64,64,16", metadata[TensorMetadata.SourceShape]);
         Assert.Equal("int16", metadata[TensorMetadata.Datatype]);
         Assert.Equal(sha, metadata[TensorMetadata.Sha256]);
+        Assert.Equal(PreprocessingVersion.Current.ToString(), metadata[TensorMetadata.PreprocessingVersion]);
+        Assert.Equal(TensorNames.PreprocessingKey(new PreprocessingOptions()), metadata[TensorMetadata.PreprocessingKey]);
         var spacing = metadata[TensorMetadata.SpacingMm].Split(',').Select(double.Parse).ToArray();
         Assert.Equal(0.7, spacing[0], 5);
         Assert.Equal(5.0, spacing[2], 5);
@@ -36,13 +41,14 @@ public sealed class ScanIngestorTests(AzuriteFixture azurite)
         var raw = (await t.RawQueue(t.Options.ScoreRequestsQueue).PeekMessageAsync()).Value.Body.ToString();
         var request = ContractsJson.DeserializeScoreRequest(Encoding.UTF8.GetString(Convert.FromBase64String(raw)));
         Assert.Equal("ward 3/patient é/scan 01.nii.gz", request.Scan);
-        Assert.Equal($"{sha}.npy", request.Tensor);
+        Assert.Equal(tensorName, request.Tensor);
+        Assert.Null(request.ScanETag); // bytes handed over directly: no blob version to check against
         Assert.Equal(sha, request.Sha256);
         Assert.True(DateTimeOffset.UtcNow - request.EnqueuedAt < TimeSpan.FromMinutes(1));
     }
 
     [Fact]
-    public async Task IngestAsync_ModelWithOtherPreprocessing_NamesTensorByShapeAndWindow()
+    public async Task IngestAsync_ModelWithOtherPreprocessing_NamesTensorByItsPreprocessing()
     {
         await using var t = await PipelineTestContext.CreateAsync(azurite);
         await t.PublishAsync(PipelineTestContext.ModelSmall);
@@ -51,7 +57,8 @@ public sealed class ScanIngestorTests(AzuriteFixture azurite)
 
         var result = await t.IngestAsync("s.nii.gz", bytes);
 
-        Assert.Equal($"{sha}-46x46x46-hu-1000_400.npy", result.Tensor);
+        Assert.Equal(TensorNames.For(sha, new PreprocessingOptions { TargetShape = new VolumeShape(46, 46, 46) }), result.Tensor);
+        Assert.NotEqual(TensorNames.For(sha, new PreprocessingOptions()), result.Tensor);
         var tensor = NpyFile.Read((await t.Services.Clients.Tensors.GetBlobClient(result.Tensor).DownloadContentAsync()).Value.Content.ToStream());
         Assert.Equal([46, 46, 46], tensor.Shape);
     }

@@ -3,6 +3,7 @@ using CtScan.Nifti;
 using CtScan.Phantoms;
 using CtScan.Preprocessing;
 using CtScan.Scoring;
+using CtScan.Tensors;
 
 namespace CtScan.Pipeline.Tests;
 
@@ -125,7 +126,7 @@ public sealed class ScoreRequestHandlerTests(AzuriteFixture azurite)
 
         Assert.True(outcome.TensorRebuilt);
         Assert.Equal(PipelineTestContext.ModelSmall, outcome.Result!.Model!.Version);
-        Assert.True(await t.Services.Clients.Tensors.GetBlobClient($"{Sha256Hex.Of(bytes)}-46x46x46-hu-1000_400.npy").ExistsAsync());
+        Assert.True(await t.Services.Clients.Tensors.GetBlobClient(TensorNames.For(Sha256Hex.Of(bytes), new PreprocessingOptions { TargetShape = new VolumeShape(46, 46, 46) })).ExistsAsync());
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public static class ModelEvaluator
         string cacheFolder, BlobContainerClient? tensors, CancellationToken cancellationToken = default)
     {
         var manifest = ModelFolder.ReadManifest(modelDirectory);
-        var cache = new TensorCache(cacheFolder, PreprocessingOf(manifest.Preprocessing));
+        var cache = new TensorCache(cacheFolder, PreprocessingSpecs.ToOptions(manifest.Preprocessing));
         var seeding = tensors is null ? TensorSeeding.None : await TensorSeeder.SeedAsync(tensors, cache, scans.Select(s => s.Path), cancellationToken).ConfigureAwait(false);
         var data = await ScanDataset.LoadAsync(scans, cache, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var scorer = OnnxScorer.Open(modelDirectory);
@@ -34,12 +34,6 @@ public static class ModelEvaluator
         return (new ModelEvaluation(manifest.Version, manifest.Sha256, metrics.Count, metrics.Auc, metrics.Accuracy, metrics.Loss,
             metrics.Sensitivity, metrics.Specificity, manifest.Threshold, manifest.Input.Shape), seeding);
     }
-
-    public static PreprocessingOptions PreprocessingOf(PreprocessingSpec spec) => Validation.ScanIntake.OptionsOf(spec);
-
-    public static PreprocessingSpec SpecOf(PreprocessingOptions options) =>
-        new(options.WindowMinimumHu, options.WindowMaximumHu, [options.TargetShape.Width, options.TargetShape.Height, options.TargetShape.Depth],
-            options.TargetOrientation, options.TargetSpacingMm is { } s ? [s.X, s.Y, s.Z] : null);
 }
 
 /// <summary>Scans whose tensor was copied from the pipeline's <c>tensors</c> container; and, after loading, how the cache fared.</summary>
@@ -49,9 +43,8 @@ public sealed record TensorSeeding(string Preprocessing, int Scans, int AlreadyC
 }
 
 /// <summary>
-/// Seeds a local <see cref="TensorCache"/> from the pipeline's tensor cache: the ingest step stores each scan's tensor as
-/// <c>tensors/&lt;sha256&gt;.npy</c> for the seed's preprocessing (128×128×64, HU [-1000, 400]) and as
-/// <c>tensors/&lt;sha256&gt;-WxHxD-huMIN_MAX.npy</c> for a current model's other preprocessing (<see cref="ScanNames.TensorBlobName"/>).
+/// Seeds a local <see cref="TensorCache"/> from the pipeline's tensor cache: the ingest step and the cache name a tensor
+/// alike (<see cref="TensorNames"/>: scan hash, preprocessing version and options key).
 /// Both are made by the same <see cref="ScanPreprocessor"/> the cache uses, so a blob for the cache's preprocessing
 /// is the tensor the cache would compute. A blob that is not a .npy of the cache's shape is ignored (the cache then
 /// preprocesses the scan itself).
@@ -60,7 +53,7 @@ public static class TensorSeeder
 {
     public static async Task<TensorSeeding> SeedAsync(BlobContainerClient tensors, TensorCache cache, IEnumerable<string> scanPaths, CancellationToken cancellationToken = default)
     {
-        var spec = ModelEvaluator.SpecOf(cache.Options);
+        var spec = PreprocessingSpecs.ToSpec(cache.Options);
         var shape = cache.Options.TargetShape;
         int scans = 0, already = 0, seeded = 0, missing = 0;
         bool containerMissing = false;
@@ -83,7 +76,7 @@ public static class TensorSeeder
             string temporary = $"{entry}.{Guid.NewGuid():N}.seed.tmp";
             try
             {
-                await tensors.GetBlobClient(ScanNames.TensorBlobName(sha256, spec)).DownloadToAsync(temporary, ct).ConfigureAwait(false);
+                await tensors.GetBlobClient(TensorNames.For(sha256, cache.Options)).DownloadToAsync(temporary, ct).ConfigureAwait(false);
                 var tensor = await NpyFile.ReadAsync(temporary, cancellationToken: ct).ConfigureAwait(false);
                 if (tensor.Shape.SequenceEqual([shape.Width, shape.Height, shape.Depth]))
                 {

@@ -120,7 +120,9 @@ public static class ScanLabels
 
 /// <summary>Queue <c>score-requests</c>: one preprocessed scan waiting to be scored.</summary>
 /// <param name="Scan">Blob name in <c>scans</c>.</param>
-/// <param name="Tensor">Blob name in <c>tensors</c> (<c>&lt;sha256&gt;.npy</c>).</param>
-/// <param name="Sha256">SHA-256 of the scan blob.</param>
+/// <param name="Tensor">Blob name in <c>tensors</c> (CtScan.Tensors.TensorNames: hash, preprocessing version and key).</param>
+/// <param name="Sha256">SHA-256 of the scan blob's content that was preprocessed.</param>
 /// <param name="EnqueuedAt">When the request was queued (UTC).</param>
-public sealed record ScoreRequest(string Scan, string Tensor, string Sha256, DateTimeOffset EnqueuedAt);
+/// <param name="ScanETag">The scan blob's ETag when its content was read (without quotes); null when the ingest step
+/// was handed bytes without a blob version. The score step drops the request when the blob holds other content now.</param>
+public sealed record ScoreRequest(string Scan, string Tensor, string Sha256, DateTimeOffset EnqueuedAt, string? ScanETag = null);

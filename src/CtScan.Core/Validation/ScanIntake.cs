@@ -53,21 +53,7 @@ public sealed class ScanIntake
     }
 
     /// <summary>The intake a model's manifest describes: its preprocessing and its gate thresholds.</summary>
-    public static ScanIntake For(PreprocessingSpec preprocessing, InputGateSpec? gate = null) => new(OptionsOf(preprocessing), gate);
-
-    /// <summary>The preprocessing options a manifest's <see cref="PreprocessingSpec"/> describes.</summary>
-    public static PreprocessingOptions OptionsOf(PreprocessingSpec spec)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        return new PreprocessingOptions
-        {
-            WindowMinimumHu = spec.WindowMinimumHu,
-            WindowMaximumHu = spec.WindowMaximumHu,
-            TargetShape = new VolumeShape(spec.TargetShape[0], spec.TargetShape[1], spec.TargetShape[2]),
-            TargetOrientation = spec.Orientation,
-            TargetSpacingMm = spec.TargetSpacingMm is [var x, var y, var z] ? (x, y, z) : null,
-        };
-    }
+    public static ScanIntake For(PreprocessingSpec preprocessing, InputGateSpec? gate = null) => new(PreprocessingSpecs.ToOptions(preprocessing), gate);
 
     public PreprocessingOptions Options => _preprocessor.Options;
 

@@ -3,12 +3,15 @@ using Microsoft.Azure.WebJobs;
 
 namespace CtScan.LocalHost.Functions;
 
-/// <summary>Blob trigger: a scan dropped in <c>scans</c> is hashed, preprocessed (unless cached) and queued.</summary>
+/// <summary>
+/// Blob trigger: a scan dropped in <c>scans</c> is hashed, preprocessed (unless cached) and queued. The ingestor reads
+/// the blob itself so it knows which version (ETag) the bytes are; the binding is a client only.
+/// </summary>
 public sealed class PreprocessScan(ScanIngestor ingestor)
 {
     [FunctionName(nameof(PreprocessScan))]
-    public Task Run([BlobTrigger("scans/{name}")] Stream blob, string name, CancellationToken cancellationToken) =>
-        ingestor.IngestAsync(name, blob, cancellationToken);
+    public Task Run([BlobTrigger("scans/{name}")] Azure.Storage.Blobs.BlobClient blob, string name, CancellationToken cancellationToken) =>
+        ingestor.IngestBlobAsync(name, requeue: false, cancellationToken);
 }
 
 /// <summary>Queue trigger: scores one request with the current model and writes its result.</summary>

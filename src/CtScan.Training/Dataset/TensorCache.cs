@@ -1,6 +1,4 @@
-using System.Globalization;
 using CtScan.Contracts;
-using System.Text;
 using CtScan.Nifti;
 using CtScan.Preprocessing;
 using CtScan.Tensors;
@@ -9,8 +7,9 @@ using CtScan.Validation;
 namespace CtScan.Training;
 
 /// <summary>
-/// Preprocessed scans on disk, keyed by content: <c>FOLDER/&lt;sha256 of the scan file&gt;-&lt;hash of the preprocessing
-/// parameters&gt;.npy</c>. A renamed or copied scan hits the same entry; changed bytes or changed parameters miss.
+/// Preprocessed scans on disk, keyed by content: <c>FOLDER/</c> plus the pipeline's tensor name
+/// (<see cref="TensorNames.For(string, PreprocessingOptions, int)"/>: scan hash, preprocessing version and a key of every
+/// preprocessing option). A renamed or copied scan hits the same entry; changed bytes, options or version miss.
 /// Entries are written under a temporary name and then moved, so a crash never leaves a half-written tensor.
 /// </summary>
 /// <remarks>
@@ -22,7 +21,6 @@ namespace CtScan.Training;
 public sealed class TensorCache
 {
     private readonly ScanIntake _intake;
-    private readonly string _parametersHash;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _hashes = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> _orientations = new(StringComparer.Ordinal);
     private int _preprocessed;
@@ -33,7 +31,6 @@ public sealed class TensorCache
         ArgumentNullException.ThrowIfNull(options);
         Folder = Path.GetFullPath(folder);
         _intake = new ScanIntake(options);
-        _parametersHash = ParametersHash(options);
     }
 
     public string Folder { get; }
@@ -60,19 +57,8 @@ public sealed class TensorCache
     public string? TrainingOrientation =>
         Options.TargetOrientation ?? (_orientations.Values.Distinct().ToList() is [{ } only] ? only : null);
 
-    /// <summary>A short, stable hash of everything that changes the tensor: the version of this key, the HU window, the target shape and the seed rotation.</summary>
-    public static string ParametersHash(PreprocessingOptions options)
-    {
-        string canonical = string.Create(CultureInfo.InvariantCulture,
-            $"ctscan-preprocess-v1;window={options.WindowMinimumHu:R},{options.WindowMaximumHu:R};target={options.TargetShape.Width}x{options.TargetShape.Height}x{options.TargetShape.Depth};rotate={ScanPreprocessor.SeedRotationDegrees:R}")
-            // Reorientation and spacing resampling change the tensor: keyed only when set, so older entries stay valid.
-            + (options.TargetOrientation is { } o ? $";orient={o}" : "")
-            + (options.TargetSpacingMm is { } s ? string.Create(CultureInfo.InvariantCulture, $";spacing={s.X:R},{s.Y:R},{s.Z:R}") : "");
-        return Sha256Hex.Of(Encoding.UTF8.GetBytes(canonical))[..16];
-    }
-
     /// <summary>The cache file for a scan with content hash <paramref name="scanSha256"/>.</summary>
-    public string EntryPath(string scanSha256) => Path.Combine(Folder, $"{scanSha256}-{_parametersHash}.npy");
+    public string EntryPath(string scanSha256) => Path.Combine(Folder, TensorNames.For(scanSha256, Options));
 
     private static string? OrientationOf(string scanPath)
     {

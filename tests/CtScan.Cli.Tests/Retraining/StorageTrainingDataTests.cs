@@ -84,7 +84,7 @@ public sealed class StorageTrainingDataTests
             using var npy = new MemoryStream();
             NpyFile.Write(npy, tensor);
             string sha256 = Sha256Hex.Of(bytes);
-            await tensors.GetBlobClient(ScanNames.TensorBlobName(sha256, ModelEvaluator.SpecOf(preprocessing))).UploadAsync(BinaryData.FromBytes(npy.ToArray()));
+            await tensors.GetBlobClient(TensorNames.For(sha256, preprocessing)).UploadAsync(BinaryData.FromBytes(npy.ToArray()));
             uploaded[sha256] = npy.ToArray();
         }
 
@@ -106,8 +106,8 @@ public sealed class StorageTrainingDataTests
     }
 
     /// <summary>
-    /// The seed's preprocessing (128×128×64) at the unit level, with a fake tensor: the ingest step's
-    /// <c>tensors/&lt;sha256&gt;.npy</c> is taken as the cache entry and no preprocessing happens; a blob of the wrong
+    /// The seed's preprocessing (128×128×64) at the unit level, with a fake tensor: the ingest step's tensor
+    /// (<see cref="TensorNames"/>) is taken as the cache entry and no preprocessing happens; a blob of the wrong
     /// shape is ignored. (Training at 128×128×64 would be too slow for CI.)
     /// </summary>
     [Fact]
@@ -127,12 +127,12 @@ public sealed class StorageTrainingDataTests
         using (var npy = new MemoryStream())
         {
             NpyFile.Write(npy, new Float32Tensor(fake, [seed.Width, seed.Height, seed.Depth]));
-            await tensors.GetBlobClient($"{shaA}.npy").UploadAsync(BinaryData.FromBytes(npy.ToArray()));
+            await tensors.GetBlobClient(TensorNames.For(shaA, new PreprocessingOptions())).UploadAsync(BinaryData.FromBytes(npy.ToArray()));
         }
         using (var npy = new MemoryStream())
         {
             NpyFile.Write(npy, new Float32Tensor(new float[8], [2, 2, 2]));
-            await tensors.GetBlobClient($"{shaB}.npy").UploadAsync(BinaryData.FromBytes(npy.ToArray()));
+            await tensors.GetBlobClient(TensorNames.For(shaB, new PreprocessingOptions())).UploadAsync(BinaryData.FromBytes(npy.ToArray()));
         }
         var cache = new TensorCache(temp.Path("cache"), new PreprocessingOptions());
 

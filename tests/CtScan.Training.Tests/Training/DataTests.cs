@@ -1,3 +1,4 @@
+using CtScan.Contracts;
 using CtScan.Preprocessing;
 using CtScan.Tensors;
 
@@ -151,6 +152,27 @@ public sealed class DataTests
         await cache.GetAsync(unoriented);
 
         Assert.Null(cache.TrainingOrientation);
+    }
+
+    [Fact]
+    public async Task TensorCache_EntryNamedLikeThePipelinesTensor_CorruptEntryRebuilt()
+    {
+        using var data = new PhantomData(2);
+        var scan = ScanCatalog.Discover(data.Data)[0].Path;
+        var options = new PreprocessingOptions { TargetShape = new VolumeShape(46, 46, 46) };
+        string folder = data.Output("cache");
+        string sha = Sha256Hex.OfFile(scan);
+        var good = await new TensorCache(folder, options).GetAsync(scan);
+        string entry = Path.Combine(folder, TensorNames.For(sha, options));
+        Assert.True(File.Exists(entry), $"expected the cache entry at {entry}");
+        await File.WriteAllBytesAsync(entry, "\x93NUMPY garbage"u8.ToArray());
+
+        var cache = new TensorCache(folder, options);
+        var rebuilt = await cache.GetAsync(scan);
+
+        Assert.Equal((1, 0), (cache.PreprocessedCount, cache.HitCount));
+        Assert.Equal(good.Data, rebuilt.Data);
+        Assert.Equal(good.Data, (await NpyFile.ReadAsync(entry)).Data);
     }
 
     private sealed class TempDirectory : IDisposable
