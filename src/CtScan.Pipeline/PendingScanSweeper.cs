@@ -48,7 +48,7 @@ public sealed class PendingScanSweeper
                 await using (content)
                     await _ingestor.IngestAsync(blob.Name, content, cancellationToken).ConfigureAwait(false);
                 swept.Add(blob.Name);
-                _logger.LogWarning("Re-ingested {Scan}: no result {Seconds:F0} s after upload", blob.Name, (_time.GetUtcNow() - modified).TotalSeconds);
+                _logger.LogWarning("Re-ingested {Scan}: no result {Seconds:F0} s after upload", ScanLogName.Of(_clients.Options, blob.Name, null), (_time.GetUtcNow() - modified).TotalSeconds);
             }
             catch (RequestFailedException error) when (error.Status == 404)
             {

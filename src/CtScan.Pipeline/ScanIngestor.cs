@@ -108,7 +108,7 @@ public class ScanIngestor
         await _clients.ScoreRequests.SendMessageAsync(ContractsJson.Serialize(request), cancellationToken).ConfigureAwait(false);
         timings["enqueue"] = step.Elapsed.TotalMilliseconds;
         timings["total"] = total.Elapsed.TotalMilliseconds;
-        _logger.LogInformation("Queued {Scan} ({Sha256}) as {Tensor}; preprocessed: {Created}", scanName, spool.Sha256, tensor.TensorName, tensor.Created);
+        _logger.LogInformation("Queued {Scan} ({Sha256}) as {Tensor}; preprocessed: {Created}", ScanLogName.Of(Options, scanName, spool.Sha256), spool.Sha256, tensor.TensorName, tensor.Created);
         return new IngestResult(scanName, true, spool.Sha256, tensor.TensorName, tensor.Created, request, null, null, timings);
     }
 
@@ -210,7 +210,7 @@ public class ScanIngestor
             CreatedAt = _time.GetUtcNow(),
         };
         string blobName = await _results.WriteAsync(result, cancellationToken).ConfigureAwait(false);
-        _logger.LogWarning("Rejected {Scan}: {Code}: {Message}", scanName, code, message);
+        _logger.LogWarning("Rejected {Scan}: {Code}: {Message}", ScanLogName.Of(Options, scanName, sha256), code, ScanLogName.Redact(Options, message, scanName, sha256));
         return new IngestResult(scanName, false, sha256, null, false, null, blobName, result.Error, timings);
     }
 }

@@ -130,7 +130,7 @@ public class ScoreRequestHandler
             CreatedAt = _time.GetUtcNow(),
         };
         var outcome = await WriteAsync(result, rebuilt, cancellationToken).ConfigureAwait(false);
-        _logger.LogInformation("Scored {Scan}: {Label} p={Probability:F4} with {Version}", request.Scan, score.Label, score.ProbabilityAbnormal, manifest.Version);
+        _logger.LogInformation("Scored {Scan}: {Label} p={Probability:F4} with {Version}", ScanLogName.Of(_clients.Options, request.Scan, request.Sha256), score.Label, score.ProbabilityAbnormal, manifest.Version);
         return outcome;
     }
 
@@ -154,7 +154,7 @@ public class ScoreRequestHandler
             if (spool is null || spool.Sha256 != request.Sha256)
             {
                 // The blob was replaced after this request was queued; its new content has its own request.
-                _logger.LogInformation("Skipped {Scan}: the blob changed since the request was queued", request.Scan);
+                _logger.LogInformation("Skipped {Scan}: the blob changed since the request was queued", ScanLogName.Of(_clients.Options, request.Scan, request.Sha256));
                 return (new ScoreOutcome(null, null, false), true);
             }
             var tensor = await _ingestor.EnsureTensorAsync(request.Scan, spool, preprocessing, cancellationToken).ConfigureAwait(false);
