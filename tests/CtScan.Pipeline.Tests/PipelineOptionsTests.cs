@@ -225,21 +225,32 @@ public sealed class StorageSignInTests
         Assert.Equal("CtScan__LogScanNames: expected true or false; got 'yes'", error.Message);
     }
 
-    /// <summary>Answers like the instance metadata service: a token named after the client ID it was asked for.</summary>
+    /// <summary>
+    /// Answers like the instance metadata service of a VM without IMDSv2, quickly: MSAL's IMDSv2 probe gets an answer it
+    /// rejects (a 404 would be retried for ~25 s), the header-less IMDSv1 probe and the compute-metadata lookup get 400,
+    /// and the token request gets a token named after the client ID it asked for.
+    /// </summary>
     private sealed class TokenEndpoint : HttpMessageHandler
     {
         public List<Uri> Requests { get; } = [];
 
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            Requests.Add(request.RequestUri!);
-            var clientId = System.Web.HttpUtility.ParseQueryString(request.RequestUri!.Query)["client_id"];
+            var uri = request.RequestUri!;
+            if (uri.AbsolutePath.EndsWith("/getplatformmetadata", StringComparison.Ordinal))
+                return Task.FromResult(Json(System.Net.HttpStatusCode.OK, "{}"));
+            if (!uri.AbsolutePath.EndsWith("/oauth2/token", StringComparison.Ordinal)
+                || !request.Headers.TryGetValues("Metadata", out var metadata) || !metadata.Contains("true"))
+                return Task.FromResult(Json(System.Net.HttpStatusCode.BadRequest,
+                    """{"error":"invalid_request","error_description":"Required metadata header not specified"}"""));
+            Requests.Add(uri);
+            var clientId = System.Web.HttpUtility.ParseQueryString(uri.Query)["client_id"];
             long expiresOn = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
-            var body = $$"""{"access_token":"token-for-{{clientId}}","expires_in":"3600","expires_on":"{{expiresOn}}","resource":"https://storage.azure.com","token_type":"Bearer"}""";
-            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK)
-            {
-                Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
-            });
+            return Task.FromResult(Json(System.Net.HttpStatusCode.OK,
+                $$"""{"access_token":"token-for-{{clientId}}","expires_in":"3600","expires_on":"{{expiresOn}}","resource":"https://storage.azure.com","token_type":"Bearer"}"""));
         }
+
+        private static HttpResponseMessage Json(System.Net.HttpStatusCode status, string body) =>
+            new(status) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
     }
 }
