@@ -124,7 +124,7 @@ public static class StorageAccessMap
             "writes results, reads them back to keep the first, the sweep lists them")
             { BroaderBecause = "no built-in role grants read and write without delete" },
         new(StoragePrincipal.FunctionsApp, StorageResource.Container(PipelineOptions.DefaultModelsContainer), ReadList, StorageRole.BlobDataReader,
-            "reads models/current.json and the serving version; never writes the registry"),
+            "reads `models/current.json` and the serving version; never writes the registry"),
         new(StoragePrincipal.FunctionsApp, StorageResource.Container(EventGridDeadLetterContainer), StorageAccess.Read | StorageAccess.Delete | StorageAccess.List, StorageRole.BlobDataContributor,
             "the timer sweep replays dead-lettered events and deletes them")
             { BroaderBecause = "no built-in role grants delete without write" },
@@ -132,7 +132,7 @@ public static class StorageAccessMap
         new(StoragePrincipal.FunctionsApp, StorageResource.Container(HostContainer), All, StorageRole.BlobDataContributor,
             "Functions host: singleton locks, blob-trigger receipts, timer schedule status"),
         new(StoragePrincipal.FunctionsApp, StorageResource.Container(HostSecretsContainer), All, StorageRole.BlobDataContributor,
-            "Functions host: function and system keys (the Event Grid webhook's blobs_extension key)"),
+            "Functions host: function and system keys (the Event Grid webhook's `blobs_extension` key)"),
         new(StoragePrincipal.FunctionsApp, StorageResource.Container(DeploymentPackageContainer), ReadWrite, StorageRole.BlobDataContributor,
             "Flex Consumption: the platform writes and reads the app package as the app's identity")
             { BroaderBecause = "no built-in role grants read and write without delete" },
@@ -143,9 +143,9 @@ public static class StorageAccessMap
         new(StoragePrincipal.TrainingJob, StorageResource.Container(PipelineOptions.DefaultTrainingContainer), ReadList, StorageRole.BlobDataReader,
             "mirrors the labelled scans"),
         new(StoragePrincipal.TrainingJob, StorageResource.Container(PipelineOptions.DefaultTensorsContainer), ReadList, StorageRole.BlobDataReader,
-            "seeds its tensor cache from the pipeline's tensors (train --from-storage)"),
+            "seeds its tensor cache from the pipeline's tensors (`train --from-storage`)"),
         new(StoragePrincipal.TrainingJob, StorageResource.Container(PipelineOptions.DefaultModelsContainer), ReadWrite | StorageAccess.List, StorageRole.BlobDataContributor,
-            "publishes models/<version>/, run reports, and replaces models/current.json (conditional write)")
+            "publishes `models/<version>/` and run reports, and replaces `models/current.json` (conditional write)")
             { BroaderBecause = "no built-in role grants read and write without delete; blob versioning and the version-level immutability policy keep every written version" },
 
         // People and systems outside the deployment (role assignments only for principal IDs given as parameters).
@@ -154,7 +154,7 @@ public static class StorageAccessMap
         new(StoragePrincipal.ResultReader, StorageResource.Container(PipelineOptions.DefaultResultsContainer), ReadList, StorageRole.BlobDataReader,
             "reads results"),
         new(StoragePrincipal.Admin, StorageResource.Container(PipelineOptions.DefaultModelsContainer), All, StorageRole.BlobDataContributor,
-            "publishes, promotes and rolls back models (ctscan model ...)"),
+            "publishes, promotes and rolls back models (`ctscan model ...`)"),
         new(StoragePrincipal.Admin, StorageResource.Container(PipelineOptions.DefaultTrainingContainer), All, StorageRole.BlobDataContributor,
             "curates the labelled training data"),
 
