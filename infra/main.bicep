@@ -93,6 +93,12 @@ param adminPrincipalIds string[] = []
 @description('Log scan names (blob names may identify patients). Off: logs name scans by content hash, and the host\'s per-invocation lines (which carry the blob name) are not logged.')
 param logScanNames bool = false
 
+@description('Private networking: storage refuses public networks (private endpoints for blob and queue in a new virtual network, with their DNS zones), and the Functions app and the training job reach it through that network. Off by default; see docs/deployment.md for what changes.')
+param privateNetworking bool = false
+
+@description('Address space of the virtual network created when privateNetworking is on.')
+param vnetAddressPrefix string = '10.40.0.0/16'
+
 @description('Days Log Analytics keeps logs.')
 @minValue(30)
 @maxValue(730)
@@ -112,6 +118,7 @@ var names = {
   systemTopic: 'evgt-${baseName}-storage-${suffix}'
   containerAppsEnvironment: 'cae-${baseName}-${suffix}'
   trainingJob: take('caj-${baseName}-train-${suffix}', 32)
+  vnet: 'vnet-${baseName}-${suffix}'
 }
 
 // The product's contracts (DESIGN.md) plus the Flex plan's deployment package container.
@@ -167,7 +174,22 @@ module storage 'modules/storage.bicep' = {
     immutabilityDays: modelImmutabilityDays
     queueNames: queues
     logAnalyticsName: names.logAnalytics
+    privateNetworking: privateNetworking
   }
+}
+
+module network 'modules/network.bicep' = if (privateNetworking) {
+  name: 'network'
+  params: {
+    vnetName: names.vnet
+    location: location
+    tags: tags
+    storageAccountName: names.storage
+    addressPrefix: vnetAddressPrefix
+  }
+  dependsOn: [
+    storage
+  ]
 }
 
 module registry 'modules/registry.bicep' = {
@@ -216,6 +238,7 @@ module functions 'modules/functions.bicep' = {
     maximumInstanceCount: functionsMaximumInstanceCount
     instanceMemoryMB: functionsInstanceMemoryMB
     logScanNames: logScanNames
+    subnetId: privateNetworking ? network!.outputs.functionsSubnetId : ''
   }
   // The host starts with the app and reads its storage at once: let the roles exist first.
   dependsOn: [
@@ -278,6 +301,7 @@ module training 'modules/trainingJob.bicep' = {
     replicaTimeout: trainingReplicaTimeout
     storageAccountUrl: 'https://${names.storage}.blob.${environment().suffixes.storage}'
     trainingArgs: trainingArgs
+    subnetId: privateNetworking ? network!.outputs.trainingSubnetId : ''
   }
   // The workspace must exist, and AcrPull and the storage roles before the job's first pull.
   dependsOn: [

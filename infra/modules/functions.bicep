@@ -33,6 +33,9 @@ param maximumInstanceCount int
 ])
 param instanceMemoryMB int
 
+@description('Subnet the app integrates with (delegated to Microsoft.App/environments); empty: no VNet integration.')
+param subnetId string
+
 @description('Log scan names; when false the pipeline logs content hashes and the host\'s per-invocation lines (they name the blob) are dropped.')
 param logScanNames bool
 
@@ -72,6 +75,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // With private networking all outbound traffic (storage included) leaves through this subnet.
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
     functionAppConfig: {
       deployment: {
         storage: {

@@ -27,6 +27,9 @@ param immutabilityDays int
 @description('Queues to create.')
 param queueNames string[]
 
+@description('Refuse public networks (private endpoints are added by modules/network.bicep).')
+param privateNetworking bool
+
 @description('Log Analytics workspace that receives the blob and queue audit logs (who read, wrote, deleted what).')
 param logAnalyticsName string
 
@@ -46,9 +49,12 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
+    // Private networking: no public network reaches the account (default action Deny, no IP rules); only its private
+    // endpoints and trusted Azure services acting as their own identity (Event Grid writing dead letters) get in.
+    // publicNetworkAccess 'Disabled' would also shut out that trusted-service path, and undeliverable events with it.
     publicNetworkAccess: 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: privateNetworking ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
     }
   }

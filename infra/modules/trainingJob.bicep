@@ -37,6 +37,9 @@ param replicaTimeout int
 param storageAccountUrl string
 param trainingArgs string[]
 
+@description('Subnet of the environment (delegated to Microsoft.App/environments); empty: the platform\'s network.')
+param subnetId string
+
 var gpuProfiles = {
   T4: {
     type: 'Consumption-GPU-NC8as-T4'
@@ -64,6 +67,12 @@ resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
   location: location
   tags: tags
   properties: {
+    vnetConfiguration: empty(subnetId)
+      ? null
+      : {
+          infrastructureSubnetId: subnetId
+          internal: false
+        }
     appLogsConfiguration: {
       destination: 'log-analytics'
       logAnalyticsConfiguration: {
