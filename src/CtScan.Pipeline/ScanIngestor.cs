@@ -6,6 +6,7 @@ using CtScan.Contracts;
 using CtScan.Nifti;
 using CtScan.Preprocessing;
 using CtScan.Tensors;
+using CtScan.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -28,6 +29,22 @@ public static class TensorMetadata
     public const string HuWindow = "hu_window";
     public const string TargetShape = "target_shape";
     public const string NonFiniteVoxels = "nonfinite_voxels";
+    /// <summary>Axis codes of the scan's affine (e.g. LPS), absent when the header has none.</summary>
+    public const string Orientation = "orientation";
+    /// <summary>The input gate's warnings: <c>code:base64(UTF-8 message)</c>, comma-separated (metadata values must be ASCII).</summary>
+    public const string GateWarnings = "gate_warnings";
+
+    /// <summary>Encodes warnings for <see cref="GateWarnings"/>.</summary>
+    public static string EncodeWarnings(IEnumerable<ScanWarning> warnings) =>
+        string.Join(",", warnings.Select(w => $"{w.Code}:{Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(w.Message))}"));
+
+    /// <summary>Decodes <see cref="GateWarnings"/>; null when there are none.</summary>
+    public static IReadOnlyList<ScanWarning>? DecodeWarnings(IDictionary<string, string> metadata)
+    {
+        if (!metadata.TryGetValue(GateWarnings, out var text) || string.IsNullOrEmpty(text)) return null;
+        return [.. text.Split(',').Select(item => item.Split(':', 2)).Select(parts =>
+            new ScanWarning(parts[0], parts.Length > 1 ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(parts[1])) : parts[0]))];
+    }
 }
 
 /// <summary>
@@ -97,11 +114,12 @@ public class ScanIngestor
             return await RejectAsync(scanName, PipelineErrorCodes.ScanTooLarge,
                 $"{scanName}: the scan is larger than the limit of {Options.MaxScanBytes} bytes", timings, total, cancellationToken).ConfigureAwait(false);
 
-        var preprocessing = (await _models.GetCurrentManifestAsync(cancellationToken).ConfigureAwait(false))?.Preprocessing ?? ScanNames.SeedPreprocessing;
-        var tensor = await EnsureTensorAsync(scanName, spool, preprocessing, cancellationToken).ConfigureAwait(false);
+        var manifest = await _models.GetCurrentManifestAsync(cancellationToken).ConfigureAwait(false);
+        var preprocessing = manifest?.Preprocessing ?? ScanNames.SeedPreprocessing;
+        var tensor = await EnsureTensorAsync(scanName, spool, preprocessing, cancellationToken, manifest?.InputGate).ConfigureAwait(false);
         foreach (var (key, value) in tensor.TimingsMs) timings[key] = value;
         if (tensor.Error is { } error)
-            return await RejectAsync(scanName, error.Code, error.Message, timings, total, cancellationToken, spool.Sha256).ConfigureAwait(false);
+            return await RejectAsync(scanName, error.Code, error.Message, timings, total, cancellationToken, spool.Sha256, tensor.Warnings).ConfigureAwait(false);
 
         var request = new ScoreRequest(scanName, tensor.TensorName!, spool.Sha256, _time.GetUtcNow());
         step.Restart();
@@ -112,13 +130,16 @@ public class ScanIngestor
         return new IngestResult(scanName, true, spool.Sha256, tensor.TensorName, tensor.Created, request, null, null, timings);
     }
 
-    internal sealed record TensorOutcome(string? TensorName, bool Created, ScanError? Error, IReadOnlyDictionary<string, double> TimingsMs);
+    internal sealed record TensorOutcome(string? TensorName, bool Created, ScanError? Error, IReadOnlyDictionary<string, double> TimingsMs,
+        IReadOnlyList<ScanWarning>? Warnings = null);
 
     /// <summary>
     /// Makes sure the tensor for this scan and preprocessing exists in <c>tensors</c>; preprocesses the spooled scan
-    /// only when it does not. A file the reader or preprocessing cannot handle gives an error (the caller rejects).
+    /// only when it does not. A file the reader cannot handle, or the input gate (<see cref="ScanIntake"/>, the same as
+    /// <c>ctscan score</c>'s) rejects, gives an error (the caller rejects).
     /// </summary>
-    internal async Task<TensorOutcome> EnsureTensorAsync(string scanName, ScanSpool spool, PreprocessingSpec preprocessing, CancellationToken cancellationToken)
+    internal async Task<TensorOutcome> EnsureTensorAsync(string scanName, ScanSpool spool, PreprocessingSpec preprocessing, CancellationToken cancellationToken,
+        InputGateSpec? gate = null)
     {
         var timings = new Dictionary<string, double>();
         string tensorName = ScanNames.TensorBlobName(spool.Sha256, preprocessing);
@@ -129,20 +150,14 @@ public class ScanIngestor
         if (exists) return new TensorOutcome(tensorName, false, null, timings);
 
         step.Restart();
-        PreprocessedScan scan;
+        IntakeResult intake;
         NiftiHeader header;
         try
         {
             await using var file = spool.OpenRead();
             using var image = NiftiImage.Read(file, scanName, Options.NiftiReadOptions, leaveOpen: true);
             header = image.Header;
-            var preprocessor = new ScanPreprocessor(new PreprocessingOptions
-            {
-                WindowMinimumHu = preprocessing.WindowMinimumHu,
-                WindowMaximumHu = preprocessing.WindowMaximumHu,
-                TargetShape = new VolumeShape(preprocessing.TargetShape[0], preprocessing.TargetShape[1], preprocessing.TargetShape[2]),
-            });
-            scan = preprocessor.Process(image.OpenVolume(), cancellationToken);
+            intake = ScanIntake.For(preprocessing, gate).Process(image, cancellationToken);
         }
         catch (NiftiFormatException error)
         {
@@ -155,9 +170,9 @@ public class ScanIngestor
         }
         double preprocessMs = step.Elapsed.TotalMilliseconds;
         timings["preprocess"] = preprocessMs;
-        if (scan.NonFinite.Total >= scan.SourceShape.VoxelCount)
-            return new TensorOutcome(null, false, new ScanError(ScanErrorCodes.NonFiniteValues,
-                $"{scanName}: all {scan.SourceShape.VoxelCount} voxels are NaN or infinite ({scan.NonFinite.NaN} NaN, {scan.NonFinite.PositiveInfinity} +inf, {scan.NonFinite.NegativeInfinity} -inf)"), timings);
+        if (intake.Error is { } rejection)
+            return new TensorOutcome(null, false, rejection with { Message = $"{scanName}: {rejection.Message}" }, timings, intake.ResultWarnings);
+        var scan = intake.Scan!;
 
         step.Restart();
         using var npy = new MemoryStream(capacity: (int)Math.Min(int.MaxValue, scan.Tensor.Data.LongLength * 4 + 128));
@@ -175,6 +190,8 @@ public class ScanIngestor
             [TensorMetadata.TargetShape] = Join([.. preprocessing.TargetShape]),
             [TensorMetadata.NonFiniteVoxels] = scan.NonFinite.Total.ToString(CultureInfo.InvariantCulture),
         };
+        if (intake.Orientation is { } orientation) metadata[TensorMetadata.Orientation] = orientation;
+        if (intake.ResultWarnings is { } warnings) metadata[TensorMetadata.GateWarnings] = TensorMetadata.EncodeWarnings(warnings);
         bool created;
         try
         {
@@ -192,13 +209,13 @@ public class ScanIngestor
             created = false;
         }
         timings["tensorUpload"] = step.Elapsed.TotalMilliseconds;
-        return new TensorOutcome(tensorName, created, null, timings);
+        return new TensorOutcome(tensorName, created, null, timings, intake.ResultWarnings);
     }
 
     private static string Join(params int[] values) => string.Join(",", values);
 
     private async Task<IngestResult> RejectAsync(string scanName, string code, string message, Dictionary<string, double> timings,
-        Stopwatch total, CancellationToken cancellationToken, string? sha256 = null)
+        Stopwatch total, CancellationToken cancellationToken, string? sha256 = null, IReadOnlyList<ScanWarning>? warnings = null)
     {
         timings["total"] = total.Elapsed.TotalMilliseconds;
         var result = new ScanResult
@@ -206,6 +223,7 @@ public class ScanIngestor
             Scan = scanName,
             Status = ScanStatus.Rejected,
             Error = new ScanError(code, message),
+            Warnings = warnings,
             TimingsMs = timings,
             CreatedAt = _time.GetUtcNow(),
         };

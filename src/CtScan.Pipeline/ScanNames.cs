@@ -91,7 +91,10 @@ public static class ScanNames
         if (IsSeed(preprocessing)) return sha256 + ".npy";
         var t = preprocessing.TargetShape;
         string Hu(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-        return $"{sha256}-{t[0]}x{t[1]}x{t[2]}-hu{Hu(preprocessing.WindowMinimumHu)}_{Hu(preprocessing.WindowMaximumHu)}.npy";
+        // Reorientation and spacing resampling change the tensor too: named only when set, so older names stay valid.
+        string orientation = preprocessing.Orientation is { } o ? $"-{o}" : "";
+        string spacing = preprocessing.TargetSpacingMm is { } s ? $"-mm{string.Join("_", s.Select(Hu))}" : "";
+        return $"{sha256}-{t[0]}x{t[1]}x{t[2]}-hu{Hu(preprocessing.WindowMinimumHu)}_{Hu(preprocessing.WindowMaximumHu)}{orientation}{spacing}.npy";
     }
 
     /// <summary>The seed's preprocessing (the default when no model is current).</summary>
@@ -99,10 +102,10 @@ public static class ScanNames
         Preprocessing.HuWindow.SeedMinimumHu, Preprocessing.HuWindow.SeedMaximumHu,
         [VolumeShape.SeedTarget.Width, VolumeShape.SeedTarget.Height, VolumeShape.SeedTarget.Depth]);
 
-    public static bool IsSeed(PreprocessingSpec p) =>
-        p.WindowMinimumHu == SeedPreprocessing.WindowMinimumHu && p.WindowMaximumHu == SeedPreprocessing.WindowMaximumHu
-        && p.TargetShape.SequenceEqual(SeedPreprocessing.TargetShape);
+    public static bool IsSeed(PreprocessingSpec p) => SamePreprocessing(p, SeedPreprocessing);
 
     public static bool SamePreprocessing(PreprocessingSpec a, PreprocessingSpec b) =>
-        a.WindowMinimumHu == b.WindowMinimumHu && a.WindowMaximumHu == b.WindowMaximumHu && a.TargetShape.SequenceEqual(b.TargetShape);
+        a.WindowMinimumHu == b.WindowMinimumHu && a.WindowMaximumHu == b.WindowMaximumHu && a.TargetShape.SequenceEqual(b.TargetShape)
+        && a.Orientation == b.Orientation
+        && (a.TargetSpacingMm ?? []).SequenceEqual(b.TargetSpacingMm ?? []) && (a.TargetSpacingMm is null) == (b.TargetSpacingMm is null);
 }

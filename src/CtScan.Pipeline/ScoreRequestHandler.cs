@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Azure;
 using CtScan.Contracts;
+using CtScan.Scoring;
 using CtScan.Tensors;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -92,7 +93,7 @@ public class ScoreRequestHandler
         if (downloaded is null)
         {
             // The cache lost it, or the current model preprocesses differently from the one at ingest: rebuild from the scan.
-            var rebuild = await RebuildAsync(request, manifest.Preprocessing, timings, total, cancellationToken).ConfigureAwait(false);
+            var rebuild = await RebuildAsync(request, manifest, timings, total, cancellationToken).ConfigureAwait(false);
             if (rebuild.Outcome is { } final) return final;
             rebuilt = true;
             downloaded = await TryDownloadAsync(tensorName, cancellationToken).ConfigureAwait(false)
@@ -110,7 +111,23 @@ public class ScoreRequestHandler
                 return await WriteAsync(Reject(request, ScanErrorCodes.NonFiniteValues, $"tensor {tensorName} holds NaN or infinite values", timings, total), rebuilt, cancellationToken).ConfigureAwait(false);
 
         step.Restart();
-        var score = lease.Scorer.Score(tensor.Data, cancellationToken);
+        ScanScore score;
+        try
+        {
+            score = lease.Scorer.Score(tensor.Data, cancellationToken);
+        }
+        catch (InvalidModelOutputException error)
+        {
+            // The model's fault and not transient: a failed result now, never a retry loop into the poison queue.
+            _logger.LogError("Model {Version} gave no probability for {Scan}: {Error}", manifest.Version, request.Scan, error.Message);
+            var failed = Fail(request, ScanErrorCodes.InvalidModelOutput, $"{request.Scan}: {error.Message}", timings, total) with
+            {
+                Model = lease.Reference,
+                Input = DescribeInput(request.Sha256, metadata),
+                Warnings = TensorMetadata.DecodeWarnings(metadata),
+            };
+            return await WriteAsync(failed, rebuilt, cancellationToken).ConfigureAwait(false);
+        }
         timings["inference"] = step.Elapsed.TotalMilliseconds;
         if (metadata.TryGetValue(TensorMetadata.PreprocessMs, out var preprocessMs)
             && double.TryParse(preprocessMs, NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
@@ -126,6 +143,7 @@ public class ScoreRequestHandler
             Threshold = manifest.Threshold,
             Model = lease.Reference,
             Input = DescribeInput(request.Sha256, metadata),
+            Warnings = TensorMetadata.DecodeWarnings(metadata),
             TimingsMs = timings,
             CreatedAt = _time.GetUtcNow(),
         };
@@ -134,7 +152,7 @@ public class ScoreRequestHandler
         return outcome;
     }
 
-    private async Task<(ScoreOutcome? Outcome, bool Done)> RebuildAsync(ScoreRequest request, PreprocessingSpec preprocessing,
+    private async Task<(ScoreOutcome? Outcome, bool Done)> RebuildAsync(ScoreRequest request, ModelManifest manifest,
         Dictionary<string, double> timings, Stopwatch total, CancellationToken cancellationToken)
     {
         Stream content;
@@ -157,9 +175,9 @@ public class ScoreRequestHandler
                 _logger.LogInformation("Skipped {Scan}: the blob changed since the request was queued", ScanLogName.Of(_clients.Options, request.Scan, request.Sha256));
                 return (new ScoreOutcome(null, null, false), true);
             }
-            var tensor = await _ingestor.EnsureTensorAsync(request.Scan, spool, preprocessing, cancellationToken).ConfigureAwait(false);
+            var tensor = await _ingestor.EnsureTensorAsync(request.Scan, spool, manifest.Preprocessing, cancellationToken, manifest.InputGate).ConfigureAwait(false);
             if (tensor.Error is { } error)
-                return (await WriteAsync(Reject(request, error.Code, error.Message, timings, total), true, cancellationToken).ConfigureAwait(false), true);
+                return (await WriteAsync(Reject(request, error.Code, error.Message, timings, total) with { Warnings = tensor.Warnings }, true, cancellationToken).ConfigureAwait(false), true);
             return (null, false);
         }
     }
@@ -186,7 +204,8 @@ public class ScoreRequestHandler
         double[]? spacing = metadata.TryGetValue(TensorMetadata.SpacingMm, out var sp)
             ? [.. sp.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture))]
             : null;
-        return new InputDescription(Sha256: sha256, Shape: shape, Datatype: metadata.TryGetValue(TensorMetadata.Datatype, out var d) ? d : "unknown", SpacingMm: spacing);
+        return new InputDescription(Sha256: sha256, Shape: shape, Datatype: metadata.TryGetValue(TensorMetadata.Datatype, out var d) ? d : "unknown", SpacingMm: spacing,
+            Orientation: metadata.TryGetValue(TensorMetadata.Orientation, out var o) ? o : null);
     }
 
     private ScanResult Reject(ScoreRequest request, string code, string message, Dictionary<string, double> timings, Stopwatch total) =>

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using CtScan.Contracts;
 using CtScan.Phantoms;
 using CtScan.Tensors;
+using CtScan.Tests;
 using CtScan.Tests.Contracts;
 using CtScan.Training;
 using CtScan.Training.Onnx;
@@ -121,6 +122,64 @@ public sealed class ModelCommandsTests : IDisposable
         Assert.Equal(ScanStatus.Rejected, result.Status);
         Assert.Equal(code, result.Error!.Code);
         Assert.Null(result.ProbabilityAbnormal);
+    }
+
+    [Fact]
+    public async Task Score_MrImage_PrintsARejectedResultSayingWhatItLooksLikeAndExits2()
+    {
+        var (exit, stdout, _) = await CliRunner.RunAsync("score", Fixtures.RealNifti("anatomical.nii"));
+
+        Assert.Equal(2, exit);
+        Assert.Empty(ResultSchema.Errors(stdout));
+        var result = ContractsJson.DeserializeResult(stdout);
+        Assert.Equal(ScanErrorCodes.NotACtVolume, result.Error!.Code);
+        Assert.Contains("MR image", result.Error.Message);
+        Assert.Equal("LAS", result.Input!.Orientation);
+    }
+
+    [Fact]
+    public async Task Score_FewSlices_Exits0WithTheWarningInJsonAndOnStderr()
+    {
+        string scan = _temp.Path("short.nii.gz");
+        ChestPhantomFile.Write(scan, new ChestPhantomOptions { Shape = new VolumeShape(64, 64, 12), Seed = 3 });
+
+        var (exit, stdout, error) = await CliRunner.RunAsync("score", scan);
+
+        Assert.True(exit == 0, error);
+        var result = ContractsJson.DeserializeResult(stdout);
+        Assert.Equal(ScanStatus.Scored, result.Status);
+        Assert.Equal(ScanWarningCodes.FewSlices, Assert.Single(result.Warnings!).Code);
+        Assert.Contains("warning: few-slices: the scan has 12 slices", error);
+        Assert.Equal("LPS", result.Input!.Orientation);
+    }
+
+    [Fact]
+    public async Task Score_ModelOutputNotAProbability_PrintsAFailedResultAndExits1()
+    {
+        // fixture-broken46 returns 4·sqrt(mean − 0.5): NaN for this tensor's mean of 0.1.
+        string tensor = _temp.Path("dark.npy");
+        using (var file = File.Create(tensor))
+            NpyFile.Write(file, new Float32Tensor([.. Enumerable.Repeat(0.1f, (int)Small.Input.VoxelCount)], Small.Input));
+
+        var (exit, stdout, _) = await CliRunner.RunAsync("score", tensor, "--model", Fixtures.Path("models", "fixture-broken46"));
+
+        Assert.Equal(1, exit);
+        var result = ContractsJson.DeserializeResult(stdout);
+        Assert.Equal(ScanStatus.Failed, result.Status);
+        Assert.Equal(ScanErrorCodes.InvalidModelOutput, result.Error!.Code);
+        Assert.Null(result.Label);
+    }
+
+    [Fact]
+    public async Task Export_RunRecordedAnOrientation_WritesItIntoTheManifest()
+    {
+        // split.json beside the checkpoint is where `ctscan train` records the training scans' orientation.
+        File.WriteAllText(_temp.Path("split.json"), """{ "training": [], "validation": [], "orientation": "LPS" }""");
+
+        string folder = await ExportAsync();
+
+        var manifest = ContractsJson.DeserializeManifest(File.ReadAllText(Path.Combine(folder, "manifest.json")));
+        Assert.Equal("LPS", manifest.Preprocessing.Orientation);
     }
 
     [Fact]

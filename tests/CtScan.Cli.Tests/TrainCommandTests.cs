@@ -31,6 +31,7 @@ public sealed class TrainCommandTests
         var split = JsonNode.Parse(File.ReadAllText(Path.Combine(temp.Path("run"), "split.json")))!;
         Assert.Equal(6, split["training"]!.AsArray().Count);
         Assert.Equal(2, split["validation"]!.AsArray().Count);
+        Assert.Equal("LPS", (string?)split["orientation"]); // the phantoms' orientation, for the export's manifest
         byte[] png = File.ReadAllBytes(Path.Combine(temp.Path("run"), "curves.png"));
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
 

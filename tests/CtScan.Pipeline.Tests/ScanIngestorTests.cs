@@ -141,8 +141,9 @@ public sealed class ScanIngestorTests(AzuriteFixture azurite)
     {
         await using var t = await PipelineTestContext.CreateAsync(azurite);
         string path = t.TempPath("nan.nii");
-        var data = Enumerable.Repeat(float.NaN, 50 * 50 * 4).ToArray();
-        Nifti.NiftiWriter.Write<float>(path, data, new Nifti.NiftiWriteOptions { Shape = [50, 50, 4], VoxelSize = [1, 1, 1] });
+        // 16 slices: a smaller volume would be refused as volume-too-small before its voxels are read.
+        var data = Enumerable.Repeat(float.NaN, 50 * 50 * 16).ToArray();
+        Nifti.NiftiWriter.Write<float>(path, data, new Nifti.NiftiWriteOptions { Shape = [50, 50, 16], VoxelSize = [1, 1, 1] });
 
         var result = await t.IngestAsync("nan.nii", File.ReadAllBytes(path));
 

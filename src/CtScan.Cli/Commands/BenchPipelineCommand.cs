@@ -26,7 +26,7 @@ internal static partial class BenchPipelineCommand
         var size = new ShapeOption("--size", "Scan size for latency and throughput", new VolumeShape(512, 512, 64));
         var runs = new Option<int>("--runs") { Description = "Sequential latency runs (one scan each)", DefaultValueFactory = _ => 5 };
         var memoryScans = new Option<int>("--memory-scans") { Description = "Small scans (64×64×16) for the memory check, in waves of 50", DefaultValueFactory = _ => 200 };
-        var model = new Option<DirectoryInfo?>("--model") { Description = "Model folder to serve (default: the bundled demo model, else a seed-size random-weight model exported on the fly)" };
+        var model = new Option<DirectoryInfo?>("--model") { Description = "Model folder to serve (default: a seed-size 128×128×64, width 1 model with random weights, exported on the fly: the real inference cost; the demo model is much smaller)" };
         var command = new Command("pipeline", "Benchmark the local pipeline: upload-to-result latency and its parts, throughput, host memory")
         {
             scans, size.Option, runs, memoryScans, model,

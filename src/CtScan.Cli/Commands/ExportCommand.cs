@@ -38,6 +38,8 @@ internal static class ExportCommand
                 Threshold = parse.GetValue(threshold),
                 TrainingMetrics = metrics,
                 DataFingerprint = fingerprint,
+                // The training scans' orientation (split.json), so serving reorients scans to it.
+                Orientation = TrainingRunMetadata.OrientationForCheckpoint(source),
             });
             double difference = ParityCheck(model, target, ct);
             stdout.WriteLine(new JsonObject
@@ -50,6 +52,7 @@ internal static class ExportCommand
                 ["threshold"] = manifest.Threshold,
                 ["valAuc"] = manifest.TrainingMetrics is { } m && m.TryGetValue(TrainingRunMetadata.ValAuc, out var auc) ? (double?)auc : null,
                 ["dataFingerprint"] = manifest.DataFingerprint,
+                ["orientation"] = manifest.Preprocessing.Orientation,
                 ["parityMaxAbsDifference"] = difference,
             }.ToJsonString(CliJson.Indented));
             if (difference > ParityTolerance)

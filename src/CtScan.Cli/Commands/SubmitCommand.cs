@@ -15,7 +15,7 @@ internal static class SubmitCommand
         var wait = new Option<bool>("--wait") { Description = "Wait for each result and print it (JSON)" };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for results with --wait", DefaultValueFactory = _ => 300 };
         var prefix = new Option<string?>("--prefix") { Description = "Folder in the scans container to upload into (e.g. ward-3/2026-11-29)" };
-        var poll = new Option<double>("--poll") { Description = "Seconds between result checks with --wait", DefaultValueFactory = _ => 1, Hidden = true };
+        var poll = new Option<double>("--poll") { Description = "Seconds between result checks with --wait", DefaultValueFactory = _ => 1 };
         var storage = new StorageOptions();
         var command = new Command("submit", "Upload scans for scoring; --wait prints each result as it arrives") { scans, wait, timeout, prefix, poll };
         storage.AddTo(command);

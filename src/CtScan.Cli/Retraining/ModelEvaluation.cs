@@ -35,15 +35,11 @@ public static class ModelEvaluator
             metrics.Sensitivity, metrics.Specificity, manifest.Threshold, manifest.Input.Shape), seeding);
     }
 
-    public static PreprocessingOptions PreprocessingOf(PreprocessingSpec spec) => new()
-    {
-        WindowMinimumHu = spec.WindowMinimumHu,
-        WindowMaximumHu = spec.WindowMaximumHu,
-        TargetShape = new VolumeShape(spec.TargetShape[0], spec.TargetShape[1], spec.TargetShape[2]),
-    };
+    public static PreprocessingOptions PreprocessingOf(PreprocessingSpec spec) => Validation.ScanIntake.OptionsOf(spec);
 
     public static PreprocessingSpec SpecOf(PreprocessingOptions options) =>
-        new(options.WindowMinimumHu, options.WindowMaximumHu, [options.TargetShape.Width, options.TargetShape.Height, options.TargetShape.Depth]);
+        new(options.WindowMinimumHu, options.WindowMaximumHu, [options.TargetShape.Width, options.TargetShape.Height, options.TargetShape.Depth],
+            options.TargetOrientation, options.TargetSpacingMm is { } s ? [s.X, s.Y, s.Z] : null);
 }
 
 /// <summary>Scans whose tensor was copied from the pipeline's <c>tensors</c> container; and, after loading, how the cache fared.</summary>

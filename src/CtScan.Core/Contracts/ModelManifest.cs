@@ -35,6 +35,9 @@ public sealed record ModelManifest
 
     public required PreprocessingSpec Preprocessing { get; init; }
 
+    /// <summary>Thresholds of the input gate (docs/input-gate.md); null: <see cref="InputGateSpec.CtDefaults"/>.</summary>
+    public InputGateSpec? InputGate { get; init; }
+
     /// <summary>Validation metrics of the training run (e.g. valAccuracy, valLoss, epoch), when known.</summary>
     public IReadOnlyDictionary<string, double>? TrainingMetrics { get; init; }
 
@@ -83,10 +86,16 @@ public sealed record ModelManifest
                 "preprocessing.windowMinimumHu", $"the HU window must be finite with minimum < maximum; got [{Preprocessing.WindowMinimumHu.ToString(CultureInfo.InvariantCulture)}, {Preprocessing.WindowMaximumHu.ToString(CultureInfo.InvariantCulture)}]");
             Check(Preprocessing.TargetShape is { Count: 3 } t && t.All(n => n > 0), "preprocessing.targetShape",
                 $"must be three positive extents [W, H, D]; got {Format(Preprocessing.TargetShape)}");
+            Check(Preprocessing.Orientation is null || CtScan.Preprocessing.AxisOrientation.TryParse(Preprocessing.Orientation, out _),
+                "preprocessing.orientation", $"must be three axis codes, one each of R/L, A/P and S/I (e.g. RAS, LPS); got '{Preprocessing.Orientation}'");
+            Check(Preprocessing.TargetSpacingMm is null || (Preprocessing.TargetSpacingMm.Count == 3 && Preprocessing.TargetSpacingMm.All(v => double.IsFinite(v) && v > 0)),
+                "preprocessing.targetSpacingMm", $"must be three positive voxel sizes in mm [x, y, z]; got {FormatDoubles(Preprocessing.TargetSpacingMm)}");
             if (Input?.Shape is { Count: 3 } && Preprocessing.TargetShape is { Count: 3 })
                 Check(Input.Shape.SequenceEqual(Preprocessing.TargetShape), "preprocessing.targetShape",
                     $"must equal input.shape {Format(Input.Shape)} (preprocessing makes the model's input); got {Format(Preprocessing.TargetShape)}");
         }
+        if (InputGate is not null)
+            foreach (var problem in InputGate.Validate()) problems.Add($"inputGate.{problem}");
         Check(TrainingMetrics is null || TrainingMetrics.Values.All(double.IsFinite), "trainingMetrics", "every metric must be a finite number");
         Check(Created != default, "created", "must be set (UTC ISO-8601)");
         Check(!string.IsNullOrWhiteSpace(Description), "description", "must say what the model is and that it is not for clinical use");
@@ -105,6 +114,9 @@ public sealed record ModelManifest
     public VolumeShape InputVolume => new(Input.Shape[0], Input.Shape[1], Input.Shape[2]);
 
     private static string Format(IReadOnlyList<int>? values) => values is null ? "null" : $"[{string.Join(", ", values)}]";
+
+    private static string FormatDoubles(IReadOnlyList<double>? values) =>
+        values is null ? "null" : $"[{string.Join(", ", values.Select(v => v.ToString(CultureInfo.InvariantCulture)))}]";
 }
 
 /// <summary>The graph input: its name, axis order and the volume [W, H, D] it takes (one channel, any batch size).</summary>
@@ -114,4 +126,9 @@ public sealed record ModelInputSpec(string Name, TensorLayout Layout, IReadOnlyL
 public sealed record ModelOutputSpec(string Name, OutputKind Kind);
 
 /// <summary>The preprocessing the model was trained with (see CtScan.Preprocessing.PreprocessingOptions).</summary>
-public sealed record PreprocessingSpec(double WindowMinimumHu, double WindowMaximumHu, IReadOnlyList<int> TargetShape);
+/// <param name="Orientation">Axis codes of the training scans (e.g. LPS): other orthogonal orientations are permuted and
+/// flipped to it before the seed's steps. Null: no reorientation (the seed's behaviour: the array is used as stored).</param>
+/// <param name="TargetSpacingMm">Opt-in: resample to this voxel spacing [x, y, z] in mm (trilinear, like MONAI's
+/// Spacingd) before the seed's zoom. Null: no spacing resampling (the seed's behaviour).</param>
+public sealed record PreprocessingSpec(double WindowMinimumHu, double WindowMaximumHu, IReadOnlyList<int> TargetShape,
+    string? Orientation = null, IReadOnlyList<double>? TargetSpacingMm = null);

@@ -34,6 +34,10 @@ public sealed record ScanResult
 
     public ScanError? Error { get; init; }
 
+    /// <summary>Soft findings of the input gate (an oblique affine, few slices, unusual spacing…): the scan was still
+    /// scored (or rejected for another reason), but a reader should know. Null (omitted) when there are none.</summary>
+    public IReadOnlyList<ScanWarning>? Warnings { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 }
 
@@ -52,10 +56,16 @@ public enum ScanStatus
 
 public sealed record ModelReference(string Version, string Sha256);
 
-/// <summary>The scored input: the SHA-256 of the scan file, its shape, voxel spacing (mm, when known) and data type.</summary>
-public sealed record InputDescription(string Sha256, IReadOnlyList<int> Shape, string Datatype, IReadOnlyList<double>? SpacingMm = null);
+/// <summary>The scored input: the SHA-256 of the scan file, its shape, voxel spacing (mm, when known), data type and
+/// the axis codes of its affine (nibabel's aff2axcodes, e.g. <c>RAS</c>, <c>LPS</c>; null when the header has no
+/// orientation or the input is a tensor).</summary>
+public sealed record InputDescription(string Sha256, IReadOnlyList<int> Shape, string Datatype, IReadOnlyList<double>? SpacingMm = null,
+    string? Orientation = null);
 
 public sealed record ScanError(string Code, string Message);
+
+/// <summary>A soft finding: the code (see docs/input-gate.md) and a message naming the measured value and the threshold.</summary>
+public sealed record ScanWarning(string Code, string Message);
 
 /// <summary>Error codes of <see cref="ScanError"/>.</summary>
 public static class ScanErrorCodes
@@ -70,6 +80,33 @@ public static class ScanErrorCodes
     public const string NonFiniteValues = "non-finite-values";
     /// <summary>The model failed to run.</summary>
     public const string InferenceFailed = "inference-failed";
+    /// <summary>The model ran but its output is NaN, infinite or outside [0, 1] (status failed: the model's fault).</summary>
+    public const string InvalidModelOutput = "invalid-model-output";
+    /// <summary>The volume has too few voxels along an axis (fewer slices or a smaller plane than the gate allows).</summary>
+    public const string VolumeTooSmall = "volume-too-small";
+    /// <summary>The in-plane field of view (extent × spacing) is smaller than a chest.</summary>
+    public const string FieldOfViewTooSmall = "field-of-view-too-small";
+    /// <summary>A voxel spacing is zero, not finite, or outside the plausible range.</summary>
+    public const string ImplausibleSpacing = "implausible-spacing";
+    /// <summary>The affine gives no orientation (singular, or no qform/sform when the model needs one).</summary>
+    public const string OrientationUndetermined = "orientation-undetermined";
+    /// <summary>Values outside the Hounsfield range, or a CT stored without its rescale intercept.</summary>
+    public const string ImplausibleIntensities = "implausible-intensities";
+    /// <summary>The volume does not look like CT at all: no air (MR-like), pure noise, or uniform.</summary>
+    public const string NotACtVolume = "not-a-ct-volume";
+}
+
+/// <summary>Codes of <see cref="ScanWarning"/>.</summary>
+public static class ScanWarningCodes
+{
+    /// <summary>The affine is not axis-aligned; the scan was handled like its closest orthogonal orientation.</summary>
+    public const string ObliqueAffine = "oblique-affine";
+    /// <summary>Fewer slices than the model's training scans typically had.</summary>
+    public const string FewSlices = "few-slices";
+    /// <summary>A voxel spacing outside the typical range of chest CT (but not absurd).</summary>
+    public const string UnusualSpacing = "unusual-spacing";
+    /// <summary>The header has neither qform nor sform; the array was used as stored.</summary>
+    public const string OrientationUnknown = "orientation-unknown";
 }
 
 /// <summary>The two labels and the rule that picks one.</summary>

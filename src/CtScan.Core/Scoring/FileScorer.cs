@@ -3,31 +3,27 @@ using CtScan.Contracts;
 using CtScan.Nifti;
 using CtScan.Preprocessing;
 using CtScan.Tensors;
+using CtScan.Validation;
 
 namespace CtScan.Scoring;
 
 /// <summary>
 /// Scores one file — a NIfTI scan (.nii, .nii.gz), preprocessed with the model's own parameters, or a preprocessed
 /// .npy tensor — and describes the outcome as a <see cref="ScanResult"/>. Bad input never throws: it becomes a
-/// <c>rejected</c> result with an error code; a model that fails to run becomes <c>failed</c>.
+/// <c>rejected</c> result with an error code; a model that fails to run, or returns no probability, becomes <c>failed</c>.
+/// NIfTI scans go through <see cref="ScanIntake"/>, the same input gate and preprocessing the pipeline uses.
 /// </summary>
 public sealed class FileScorer
 {
     private readonly OnnxScorer _scorer;
-    private readonly ScanPreprocessor _preprocessor;
+    private readonly ScanIntake _intake;
     private readonly TimeProvider _clock;
 
     public FileScorer(OnnxScorer scorer, TimeProvider? clock = null)
     {
         _scorer = scorer ?? throw new ArgumentNullException(nameof(scorer));
         _clock = clock ?? TimeProvider.System;
-        var spec = scorer.Manifest.Preprocessing;
-        _preprocessor = new ScanPreprocessor(new PreprocessingOptions
-        {
-            WindowMinimumHu = spec.WindowMinimumHu,
-            WindowMaximumHu = spec.WindowMaximumHu,
-            TargetShape = new VolumeShape(spec.TargetShape[0], spec.TargetShape[1], spec.TargetShape[2]),
-        });
+        _intake = ScanIntake.For(scorer.Manifest.Preprocessing, scorer.Manifest.InputGate);
     }
 
     /// <summary>Scores <paramref name="path"/>; <paramref name="scanName"/> (default: the path) goes into the result.</summary>
@@ -43,19 +39,31 @@ public sealed class FileScorer
                 $"{path}: expected a .nii, .nii.gz or .npy file", timings, total);
 
         string sha256;
-        float[] tensor;
+        float[]? tensor;
         InputDescription input;
+        IntakeResult? intake = null;
         try
         {
             sha256 = await Sha256Hex.OfFileAsync(path, cancellationToken);
-            (tensor, input) = isNifti
-                ? Preprocess(path, sha256, timings, cancellationToken)
-                : await ReadTensorAsync(path, sha256, timings, cancellationToken);
+            if (isNifti)
+            {
+                intake = Preprocess(path, timings, cancellationToken);
+                (tensor, input) = (intake.Scan?.Tensor.Data, intake.Describe(sha256));
+            }
+            else
+            {
+                (tensor, input) = await ReadTensorAsync(path, sha256, timings, cancellationToken);
+            }
         }
         catch (Exception error) when (error is NiftiFormatException or NpyFormatException or InvalidDataException or EndOfStreamException)
         {
             return Rejected(scanName, ScanErrorCodes.UnreadableInput, error.Message, timings, total);
         }
+
+        var warnings = intake?.ResultWarnings;
+        if (intake?.Error is { } rejection)
+            return Rejected(scanName, rejection.Code, $"{path}: {rejection.Message}", timings, total, input) with { Warnings = warnings };
+        if (tensor is null) throw new InvalidOperationException("the intake passed a scan without a tensor");
 
         var expected = _scorer.Manifest.InputVolume;
         int[] expectedShape = [expected.Width, expected.Height, expected.Depth];
@@ -73,11 +81,16 @@ public sealed class FileScorer
         }
         catch (Exception error) when (error is Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
-            return Result(scanName, ScanStatus.Failed, timings, total, input) with { Error = new ScanError(ScanErrorCodes.InferenceFailed, error.Message) };
+            return Result(scanName, ScanStatus.Failed, timings, total, input) with { Error = new ScanError(ScanErrorCodes.InferenceFailed, error.Message), Warnings = warnings };
+        }
+        catch (InvalidModelOutputException error)
+        {
+            return Result(scanName, ScanStatus.Failed, timings, total, input) with { Error = new ScanError(ScanErrorCodes.InvalidModelOutput, $"{path}: {error.Message}"), Warnings = warnings };
         }
         timings["inference"] = inference.Elapsed.TotalMilliseconds;
         return Result(scanName, ScanStatus.Scored, timings, total, input) with
         {
+            Warnings = warnings,
             ProbabilityAbnormal = score.ProbabilityAbnormal,
             Label = score.Label,
             Threshold = _scorer.Manifest.Threshold,
@@ -86,18 +99,15 @@ public sealed class FileScorer
     }
 
     // Voxels stream from the file while they are preprocessed, so "read" is opening the file and its header only.
-    private (float[], InputDescription) Preprocess(string path, string sha256, Dictionary<string, double> timings, CancellationToken cancellationToken)
+    private IntakeResult Preprocess(string path, Dictionary<string, double> timings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         using var image = NiftiImage.Open(path);
-        var source = image.VolumeShape;
-        var spacing = image.Header.SpacingMm;
         timings["read"] = clock.Elapsed.TotalMilliseconds;
         clock.Restart();
-        var scan = _preprocessor.Process(image.OpenVolume(), cancellationToken);
+        var intake = _intake.Process(image, cancellationToken);
         timings["preprocess"] = clock.Elapsed.TotalMilliseconds;
-        return (scan.Tensor.Data, new InputDescription(sha256, [source.Width, source.Height, source.Depth],
-            image.Header.DataType.Name(), [spacing.X, spacing.Y, spacing.Z]));
+        return intake;
     }
 
     private static async Task<(float[], InputDescription)> ReadTensorAsync(string path, string sha256, Dictionary<string, double> timings, CancellationToken cancellationToken)

@@ -134,6 +134,12 @@ public sealed class OnnxScorer : IDisposable
 
     private ScanScore ToScore(float output)
     {
+        // A logit may be any finite number; a probability must lie in [0, 1]. Anything else is a broken model.
+        bool valid = Manifest.Output.Kind == OutputKind.Logit ? float.IsFinite(output) : output is >= 0 and <= 1;
+        if (!valid)
+            throw new InvalidModelOutputException(
+                $"model {Manifest.Version} returned {output.ToString(System.Globalization.CultureInfo.InvariantCulture)} for its {Manifest.Output.Kind} output '{Manifest.Output.Name}'; " +
+                (Manifest.Output.Kind == OutputKind.Logit ? "a logit must be finite" : "a probability must lie in [0, 1]"));
         double probability = Manifest.Output.Kind == OutputKind.Logit ? Sigmoid(output) : output;
         return new ScanScore(probability, ScanLabels.For(probability, Manifest.Threshold));
     }

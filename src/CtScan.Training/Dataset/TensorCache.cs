@@ -4,6 +4,7 @@ using System.Text;
 using CtScan.Nifti;
 using CtScan.Preprocessing;
 using CtScan.Tensors;
+using CtScan.Validation;
 
 namespace CtScan.Training;
 
@@ -12,12 +13,18 @@ namespace CtScan.Training;
 /// parameters&gt;.npy</c>. A renamed or copied scan hits the same entry; changed bytes or changed parameters miss.
 /// Entries are written under a temporary name and then moved, so a crash never leaves a half-written tensor.
 /// </summary>
-/// <remarks>Safe to use from several threads: the counters are updated atomically.</remarks>
+/// <remarks>
+/// Safe to use from several threads: the counters are updated atomically. Scans go through <see cref="ScanIntake"/>,
+/// the input gate the scorer and the pipeline use: a scan the gate rejects fails the run with an
+/// <see cref="InvalidDataException"/> naming the file and the reason, rather than being skipped, because skipping would
+/// silently change the training set (and its fingerprint) while the run still looked complete; remove or fix the file.
+/// </remarks>
 public sealed class TensorCache
 {
-    private readonly ScanPreprocessor _preprocessor;
+    private readonly ScanIntake _intake;
     private readonly string _parametersHash;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _hashes = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> _orientations = new(StringComparer.Ordinal);
     private int _preprocessed;
     private int _hits;
 
@@ -25,13 +32,13 @@ public sealed class TensorCache
     {
         ArgumentNullException.ThrowIfNull(options);
         Folder = Path.GetFullPath(folder);
-        _preprocessor = new ScanPreprocessor(options);
+        _intake = new ScanIntake(options);
         _parametersHash = ParametersHash(options);
     }
 
     public string Folder { get; }
 
-    public PreprocessingOptions Options => _preprocessor.Options;
+    public PreprocessingOptions Options => _intake.Options;
 
     /// <summary>Scans this instance preprocessed because the cache had no entry for them.</summary>
     public int PreprocessedCount => _preprocessed;
@@ -42,16 +49,38 @@ public sealed class TensorCache
     /// <summary>The SHA-256 of every scan file this instance has read, by full path.</summary>
     public IReadOnlyDictionary<string, string> ScanHashes => _hashes;
 
+    /// <summary>The axis codes (e.g. LPS) of every scan file this instance has read, by full path; null when its header has none.</summary>
+    public IReadOnlyDictionary<string, string?> ScanOrientations => _orientations;
+
+    /// <summary>
+    /// The orientation the scans were trained in: the target orientation when preprocessing sets one, else the one
+    /// orientation every scan read so far shares; null when they differ or one has none (then serving must not
+    /// reorient either: the model learned the arrays as stored).
+    /// </summary>
+    public string? TrainingOrientation =>
+        Options.TargetOrientation ?? (_orientations.Values.Distinct().ToList() is [{ } only] ? only : null);
+
     /// <summary>A short, stable hash of everything that changes the tensor: the version of this key, the HU window, the target shape and the seed rotation.</summary>
     public static string ParametersHash(PreprocessingOptions options)
     {
         string canonical = string.Create(CultureInfo.InvariantCulture,
-            $"ctscan-preprocess-v1;window={options.WindowMinimumHu:R},{options.WindowMaximumHu:R};target={options.TargetShape.Width}x{options.TargetShape.Height}x{options.TargetShape.Depth};rotate={ScanPreprocessor.SeedRotationDegrees:R}");
+            $"ctscan-preprocess-v1;window={options.WindowMinimumHu:R},{options.WindowMaximumHu:R};target={options.TargetShape.Width}x{options.TargetShape.Height}x{options.TargetShape.Depth};rotate={ScanPreprocessor.SeedRotationDegrees:R}")
+            // Reorientation and spacing resampling change the tensor: keyed only when set, so older entries stay valid.
+            + (options.TargetOrientation is { } o ? $";orient={o}" : "")
+            + (options.TargetSpacingMm is { } s ? string.Create(CultureInfo.InvariantCulture, $";spacing={s.X:R},{s.Y:R},{s.Z:R}") : "");
         return Sha256Hex.Of(Encoding.UTF8.GetBytes(canonical))[..16];
     }
 
     /// <summary>The cache file for a scan with content hash <paramref name="scanSha256"/>.</summary>
     public string EntryPath(string scanSha256) => Path.Combine(Folder, $"{scanSha256}-{_parametersHash}.npy");
+
+    private static string? OrientationOf(string scanPath)
+    {
+        // The header only: opening a NIfTI reads no voxel data.
+        using var image = NiftiImage.Open(scanPath);
+        var header = image.Header;
+        return header.QformCode > 0 || header.SformCode > 0 ? AxisOrientation.FromAffine(header.GetBestAffine())?.Codes : null;
+    }
 
     /// <summary>The preprocessed tensor of the scan at <paramref name="scanPath"/>, from the cache or computed and stored.</summary>
     public async Task<Float32Tensor> GetAsync(string scanPath, CancellationToken cancellationToken = default)
@@ -59,6 +88,7 @@ public sealed class TensorCache
         string sha256 = await Sha256Hex.OfFileAsync(scanPath, cancellationToken).ConfigureAwait(false);
         _hashes[Path.GetFullPath(scanPath)] = sha256;
         string entry = EntryPath(sha256);
+        _orientations[Path.GetFullPath(scanPath)] = OrientationOf(scanPath);
         if (File.Exists(entry))
         {
             try
@@ -78,7 +108,12 @@ public sealed class TensorCache
 
         Float32Tensor tensor;
         using (var image = NiftiImage.Open(scanPath))
-            tensor = _preprocessor.Process(image.OpenVolume(), cancellationToken).Tensor;
+        {
+            var intake = _intake.Process(image, cancellationToken);
+            if (intake.Error is { } rejected)
+                throw new InvalidDataException($"{scanPath}: rejected by the input gate ({rejected.Code}): {rejected.Message}; remove the file from the training data or fix it");
+            tensor = intake.Scan!.Tensor;
+        }
         Interlocked.Increment(ref _preprocessed);
         Directory.CreateDirectory(Folder);
         string temporary = $"{entry}.{Guid.NewGuid():N}.tmp";

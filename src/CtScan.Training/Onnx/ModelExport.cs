@@ -14,6 +14,11 @@ public sealed record ModelExportOptions
     /// <summary>The preprocessing the network was trained with (the seed's by default; its target must be the network's input).</summary>
     public double WindowMinimumHu { get; init; } = Preprocessing.HuWindow.SeedMinimumHu;
     public double WindowMaximumHu { get; init; } = Preprocessing.HuWindow.SeedMaximumHu;
+    /// <summary>The training scans' orientation (axis codes); null: no reorientation when serving (the seed's behaviour).
+    /// <see cref="ModelExport.FromCheckpoint"/> takes it from the run's split.json when not set.</summary>
+    public string? Orientation { get; init; }
+    /// <summary>The opt-in target voxel spacing [x, y, z] in mm the training scans were resampled to; null: none.</summary>
+    public IReadOnlyList<double>? TargetSpacingMm { get; init; }
     public OnnxExportOptions Onnx { get; init; } = new();
 }
 
@@ -32,6 +37,7 @@ public static class ModelExport
         {
             TrainingMetrics = options.TrainingMetrics ?? metrics,
             DataFingerprint = options.DataFingerprint ?? fingerprint,
+            Orientation = options.Orientation ?? TrainingRunMetadata.OrientationForCheckpoint(checkpointDirectory),
         };
         using var model = ModelCheckpoint.Load(checkpointDirectory);
         return ToFolder(model, directory, options, clock);
@@ -53,7 +59,7 @@ public static class ModelExport
             Input = new ModelInputSpec(options.Onnx.InputName, options.Onnx.Layout, shape),
             Output = new ModelOutputSpec(options.Onnx.OutputName, options.Onnx.Output),
             Threshold = options.Threshold,
-            Preprocessing = new PreprocessingSpec(options.WindowMinimumHu, options.WindowMaximumHu, shape),
+            Preprocessing = new PreprocessingSpec(options.WindowMinimumHu, options.WindowMaximumHu, shape, options.Orientation, options.TargetSpacingMm),
             TrainingMetrics = options.TrainingMetrics,
             DataFingerprint = options.DataFingerprint,
             Created = created,

@@ -64,7 +64,10 @@ public sealed class TrainingRun(ModelOptions model, TrainingOptions training, Pr
         CacheCounts = (cache.PreprocessedCount, cache.HitCount);
 
         Directory.CreateDirectory(paths.Output);
-        TrainingReport.Write(Path.Combine(paths.Output, TrainingReport.SplitFileName), TrainingReport.Split(split, cache.ScanHashes));
+        var splitReport = TrainingReport.Split(split, cache.ScanHashes);
+        // The export reads it into the manifest, so serving lays scans out as the model saw them.
+        splitReport[TrainingRunMetadata.OrientationKey] = cache.TrainingOrientation;
+        TrainingReport.Write(Path.Combine(paths.Output, TrainingReport.SplitFileName), splitReport);
         using var model = new CtScanNet(Model);
         KerasInitializer.Apply(model, Training.Seed);
         model.to(torchDevice);

@@ -19,6 +19,18 @@ public static class TrainingRunMetadata
     public const string ValSpecificity = "valSpecificity";
     public const string BestEpoch = "bestEpoch";
 
+    /// <summary>split.json's key for the training scans' orientation (axis codes, or null when mixed or unknown).</summary>
+    public const string OrientationKey = "orientation";
+
+    /// <summary>The training orientation split.json beside the checkpoint records; null when absent or mixed.</summary>
+    public static string? OrientationForCheckpoint(string checkpointDirectory)
+    {
+        string run = Path.GetDirectoryName(Path.GetFullPath(checkpointDirectory).TrimEnd(Path.DirectorySeparatorChar)) ?? ".";
+        string split = Path.Combine(run, TrainingReport.SplitFileName);
+        if (!File.Exists(split)) return null;
+        return (JsonNode.Parse(File.ReadAllText(split)) as JsonObject)?[OrientationKey] is JsonValue value && value.TryGetValue(out string? codes) ? codes : null;
+    }
+
     /// <summary>The manifest's metrics and fingerprint for the checkpoint in <paramref name="checkpointDirectory"/>; null parts when the run's files are absent.</summary>
     public static (IReadOnlyDictionary<string, double>? Metrics, string? Fingerprint) ForCheckpoint(string checkpointDirectory)
     {

@@ -73,7 +73,29 @@ public sealed class ModelManifestTests
         { "trainingMetrics", m => m with { TrainingMetrics = new Dictionary<string, double> { ["valLoss"] = double.NaN } } },
         { "created", m => m with { Created = default } },
         { "modelFile", m => m with { ModelFile = "/etc/passwd" } },
+        { "preprocessing.orientation", m => m with { Preprocessing = m.Preprocessing with { Orientation = "RRS" } } },
+        { "preprocessing.targetSpacingMm", m => m with { Preprocessing = m.Preprocessing with { TargetSpacingMm = [1, 0, 1] } } },
+        { "inputGate.minSlices", m => m with { InputGate = new InputGateSpec { MinSlices = 0 } } },
+        { "inputGate.recommendedMinSlices", m => m with { InputGate = new InputGateSpec { MinSlices = 20 } } },
+        { "inputGate.maxNonFiniteFraction", m => m with { InputGate = new InputGateSpec { MaxNonFiniteFraction = 2 } } },
     };
+
+    [Fact]
+    public void Deserialize_OrientationSpacingAndPartialInputGate_KeepsDefaultsForMissingThresholds()
+    {
+        var json = JsonNode.Parse(ContractsJson.Serialize(Valid()))!.AsObject();
+        json["preprocessing"]!["orientation"] = "LPS";
+        json["preprocessing"]!["targetSpacingMm"] = new JsonArray(0.7, 0.7, 2.5);
+        json["inputGate"] = new JsonObject { ["minSlices"] = 20, ["recommendedMinSlices"] = 40 };
+
+        var manifest = ContractsJson.DeserializeManifest(json.ToJsonString());
+
+        Assert.Equal("LPS", manifest.Preprocessing.Orientation);
+        Assert.Equal([0.7, 0.7, 2.5], manifest.Preprocessing.TargetSpacingMm!);
+        Assert.Equal((20, 40), (manifest.InputGate!.MinSlices, manifest.InputGate.RecommendedMinSlices));
+        Assert.Equal(InputGateSpec.CtDefaults.MinAirFraction, manifest.InputGate.MinAirFraction);
+        Assert.Equal(InputGateSpec.CtDefaults.MaxNonFiniteFraction, manifest.InputGate.MaxNonFiniteFraction);
+    }
 
     [Theory]
     [MemberData(nameof(BadFields))]

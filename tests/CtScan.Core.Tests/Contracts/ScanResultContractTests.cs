@@ -45,6 +45,45 @@ public sealed class ScanResultContractTests
     }
 
     [Fact]
+    public void Serialize_WarningsAndOrientation_AreSchemaValidAndOmittedWhenAbsent()
+    {
+        var warned = Scored() with
+        {
+            Input = Scored().Input! with { Orientation = "LPS" },
+            Warnings = [new ScanWarning(ScanWarningCodes.FewSlices, "the scan has 12 slices; the model was made for at least 16")],
+        };
+
+        string json = ContractsJson.Serialize(warned);
+        var node = JsonNode.Parse(json)!.AsObject();
+
+        Assert.Empty(ResultSchema.Errors(json));
+        Assert.Equal("LPS", (string?)node["input"]!["orientation"]);
+        Assert.Equal("few-slices", (string?)node["warnings"]![0]!["code"]);
+        Assert.False(JsonNode.Parse(ContractsJson.Serialize(Scored()))!.AsObject().ContainsKey("warnings"));
+        Assert.Equal(warned.Warnings, ContractsJson.DeserializeResult(json).Warnings);
+    }
+
+    [Theory]
+    [InlineData("warnings", "[{\"code\": \"Bad Code\", \"message\": \"x\"}]")]
+    [InlineData("warnings", "[{\"code\": \"few-slices\"}]")]
+    public void Schema_MalformedWarnings_AreRefused(string field, string value)
+    {
+        var node = JsonNode.Parse(ContractsJson.Serialize(Scored()))!.AsObject();
+        node[field] = JsonNode.Parse(value);
+
+        Assert.NotEmpty(ResultSchema.Errors(node.ToJsonString()));
+    }
+
+    [Fact]
+    public void Schema_OrientationOtherThanAxisCodes_IsRefused()
+    {
+        var node = JsonNode.Parse(ContractsJson.Serialize(Scored()))!.AsObject();
+        node["input"]!["orientation"] = "XYZ";
+
+        Assert.NotEmpty(ResultSchema.Errors(node.ToJsonString()));
+    }
+
+    [Fact]
     public void RoundTrip_Scored_GivesAnEqualResult()
     {
         var original = Scored();

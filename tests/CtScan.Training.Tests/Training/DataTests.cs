@@ -111,6 +111,48 @@ public sealed class DataTests
         Assert.Equal(2, Directory.GetFiles(folder, "*.npy").Length);
     }
 
+    [Fact]
+    public async Task TensorCache_ScanTheInputGateRejects_FailsNamingTheFileAndTheCode()
+    {
+        using var data = new PhantomData(2);
+        string path = data.Output("half-nan.nii");
+        var values = Enumerable.Range(0, 64 * 64 * 48).Select(n => n % 2 == 0 ? float.NaN : -1000f).ToArray();
+        Nifti.NiftiWriter.Write<float>(path, values, new Nifti.NiftiWriteOptions { Shape = [64, 64, 48], VoxelSize = [0.7, 0.7, 5] });
+        var cache = new TensorCache(data.Output("cache"), new PreprocessingOptions { TargetShape = new VolumeShape(46, 46, 46) });
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => cache.GetAsync(path));
+
+        Assert.Contains(path, error.Message);
+        Assert.Contains("non-finite-values", error.Message);
+        Assert.Equal(0, cache.PreprocessedCount);
+        Assert.False(Directory.Exists(data.Output("cache")) && Directory.GetFiles(data.Output("cache"), "*.npy").Length > 0);
+    }
+
+    [Fact]
+    public async Task TensorCache_Phantoms_RecordTheirCommonOrientation()
+    {
+        using var data = new PhantomData(2);
+        var cache = new TensorCache(data.Output("cache"), new PreprocessingOptions { TargetShape = new VolumeShape(46, 46, 46) });
+        foreach (var scan in ScanCatalog.Discover(data.Data)) await cache.GetAsync(scan.Path);
+
+        Assert.All(cache.ScanOrientations.Values, codes => Assert.Equal("LPS", codes));
+        Assert.Equal("LPS", cache.TrainingOrientation);
+    }
+
+    [Fact]
+    public async Task TensorCache_MixedOrientations_RecordNoTrainingOrientation()
+    {
+        using var data = new PhantomData(2);
+        string unoriented = data.Output("no-orientation.nii");
+        Nifti.NiftiWriter.Write<short>(unoriented, Enumerable.Range(0, 64 * 64 * 48).Select(n => (short)(n % 64 < 32 ? -1000 : 40)).ToArray(),
+            new Nifti.NiftiWriteOptions { Shape = [64, 64, 48], VoxelSize = [0.7, 0.7, 5] });
+        var cache = new TensorCache(data.Output("cache"), new PreprocessingOptions { TargetShape = new VolumeShape(46, 46, 46) });
+        await cache.GetAsync(ScanCatalog.Discover(data.Data)[0].Path);
+        await cache.GetAsync(unoriented);
+
+        Assert.Null(cache.TrainingOrientation);
+    }
+
     private sealed class TempDirectory : IDisposable
     {
         public string Root { get; } = Directory.CreateTempSubdirectory("ctscan-data-test-").FullName;
