@@ -75,7 +75,8 @@ public class ScoreRequestHandler
             };
             string name = ScanNames.InvalidMessageResultBlobName(message);
             await _results.WriteAsync(name, invalid, cancellationToken).ConfigureAwait(false);
-            _logger.LogWarning("Rejected an invalid score request: {Error}", error.Message);
+            // The error quotes the message, which may carry a scan name: only where names may be logged.
+            _logger.LogWarning("Rejected an invalid score request: {Error}", _clients.Options.LogScanNames ? error.Message : $"details in {_clients.Results.Name}/{name}");
             return new ScoreOutcome(invalid, name, false);
         }
 
@@ -119,7 +120,7 @@ public class ScoreRequestHandler
         catch (InvalidModelOutputException error)
         {
             // The model's fault and not transient: a failed result now, never a retry loop into the poison queue.
-            _logger.LogError("Model {Version} gave no probability for {Scan}: {Error}", manifest.Version, request.Scan, error.Message);
+            _logger.LogError("Model {Version} gave no probability for {Scan}: {Error}", manifest.Version, ScanLogName.Of(_clients.Options, request.Scan, request.Sha256), error.Message);
             var failed = Fail(request, ScanErrorCodes.InvalidModelOutput, $"{request.Scan}: {error.Message}", timings, total) with
             {
                 Model = lease.Reference,
