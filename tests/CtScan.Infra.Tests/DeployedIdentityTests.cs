@@ -84,6 +84,11 @@ public sealed class DeployedIdentityTests(MainTemplateFixture main)
         var pipeline = provider.GetRequiredService<PipelineServices>();
 
         Assert.Equal(["BlobTriggerPoison", "PreprocessScan", "ScoreScan", "ScoreScanPoison"], functions.Select(f => f.GetType().Name).Order());
+        // Every class with a [Function] method is in FunctionTypes, so this test activates all the worker can call.
+        var declared = typeof(FunctionsAppServices).Assembly.GetTypes()
+            .Where(t => t.GetMethods().Any(m => m.GetCustomAttributes(typeof(Microsoft.Azure.Functions.Worker.FunctionAttribute), false).Length > 0))
+            .Select(t => t.Name).Order();
+        Assert.Equal(declared, FunctionsAppServices.FunctionTypes.Select(t => t.Name).Order());
         Assert.Equal(StorageSignIn.ForManagedIdentity(FunctionClientId), pipeline.Options.SignIn);
         Assert.Equal(BlobEndpoint, pipeline.Clients.BlobService.Uri.AbsoluteUri);
         Assert.Equal(QueueEndpoint, pipeline.Clients.QueueService.Uri.AbsoluteUri);

@@ -139,6 +139,9 @@ public sealed class TrainingAndEventsTests(MainTemplateFixture main)
 
         Assert.Equal("[parameters('trainingImage')]", (string?)Template.ModuleParameters("training")["image"]!["value"]);
         Assert.Equal("", (string?)Template.DefaultOf("trainingImage"));
+        // The parameters file must not pin a tag that the check would refuse.
+        var file = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(BicepCli.InfraDirectory, "main.parameters.json")))!;
+        Assert.Null(file["parameters"]!["trainingImage"]);
         Assert.StartsWith("[if(variables('imageIsPinned'), parameters('image'), fail(", image);
         var imageIsPinned = (string)Template.Single("Microsoft.App/jobs").Template["variables"]!["imageIsPinned"]!;
         Assert.Contains("__bicep.isImageDigestReference(parameters('image'))", imageIsPinned);
