@@ -107,7 +107,8 @@ resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing =
 resource scanWriterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(resourceGroup().id, 'ctscan-scan-writer')
   properties: {
-    roleName: 'CtScan scan writer (${resourceGroup().name})'
+    // Role names are unique per tenant: the group's name for people, its ID's hash for uniqueness.
+    roleName: 'CtScan scan writer (${resourceGroup().name}, ${uniqueString(resourceGroup().id)})'
     description: 'Create blobs in a container it is assigned on; no read, list or delete.'
     type: 'CustomRole'
     permissions: [

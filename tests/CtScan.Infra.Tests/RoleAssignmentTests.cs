@@ -127,6 +127,8 @@ public sealed partial class RoleAssignmentTests(MainTemplateFixture main)
             permissions["dataActions"]!.AsArray().Select(a => (string)a!).Order());
         Assert.Empty(permissions["actions"]!.AsArray());
         Assert.Equal(["[resourceGroup().id]"], role["assignableScopes"]!.AsArray().Select(s => (string)s!));
+        Assert.Equal("CustomRole", (string?)role["type"]);
+        Assert.Equal("[format('CtScan scan writer ({0}, {1})', resourceGroup().name, uniqueString(resourceGroup().id))]", (string?)role["roleName"]);
     }
 
     [Fact]
