@@ -1,6 +1,7 @@
 // CtFunctions in one resource group: storage (scans → tensors → results, models, training), the Functions app on
 // Flex Consumption, Event Grid delivery of new scans to the blob trigger, Application Insights, and the scheduled
-// GPU training job on Container Apps. Deployment order (README, "Deploy to Azure"):
+// GPU training job on Container Apps. Who may touch which container and queue: docs/access.md. Deployment order
+// (docs/deployment.md):
 //   1. this template with the defaults        → everything but the event subscription and the training job
 //   2. publish the function code, `az acr build` the training image
 //   3. this template again with deployEventSubscription=true deployTrainingJob=true
@@ -64,8 +65,8 @@ param trainingSchedule string = '0 3 * * 0'
 @maxValue(86400)
 param trainingReplicaTimeout int = 21600
 
-@description('Repository and tag of the training image in this deployment\'s registry.')
-param trainingImage string = 'ctscan-train:latest'
+@description('The training image pinned by digest: <registry login server>/<repository>@sha256:<64 hex> (docs/deployment.md shows how to read it after `az acr build`). Required with deployTrainingJob; a tag is refused.')
+param trainingImage string = ''
 
 @description('Arguments appended to `ctscan train --from-storage --account-url <blob endpoint>`.')
 param trainingArgs string[] = []
@@ -74,6 +75,29 @@ param trainingArgs string[] = []
 @minValue(1)
 @maxValue(365)
 param softDeleteDays int = 14
+
+@description('Days a model blob version stays immutable (version-level WORM on models; the policy is left unlocked, see docs/deployment.md).')
+@minValue(1)
+@maxValue(3650)
+param modelImmutabilityDays int = 365
+
+@description('Principal IDs (users, groups, apps) that upload scans: a write-only role on scans.')
+param uploaderPrincipalIds string[] = []
+
+@description('Principal IDs that read results: Storage Blob Data Reader on results.')
+param resultReaderPrincipalIds string[] = []
+
+@description('Principal IDs that administer models and training data: Storage Blob Data Contributor on models and training.')
+param adminPrincipalIds string[] = []
+
+@description('Log scan names (blob names may identify patients). Off: logs name scans by content hash, and the host\'s per-invocation lines (which carry the blob name) are not logged.')
+param logScanNames bool = false
+
+@description('Private networking: storage refuses public networks (private endpoints for blob and queue in a new virtual network, with their DNS zones), and the Functions app and the training job reach it through that network. Off by default; see docs/deployment.md for what changes.')
+param privateNetworking bool = false
+
+@description('Address space of the virtual network created when privateNetworking is on.')
+param vnetAddressPrefix string = '10.40.0.0/16'
 
 @description('Days Log Analytics keeps logs.')
 @minValue(30)
@@ -94,6 +118,7 @@ var names = {
   systemTopic: 'evgt-${baseName}-storage-${suffix}'
   containerAppsEnvironment: 'cae-${baseName}-${suffix}'
   trainingJob: take('caj-${baseName}-train-${suffix}', 32)
+  vnet: 'vnet-${baseName}-${suffix}'
 }
 
 // The product's contracts (DESIGN.md) plus the Flex plan's deployment package container.
@@ -103,7 +128,10 @@ var containers = {
   results: 'results'
   models: 'models'
   training: 'training'
+  deadLetter: 'eventgrid-deadletter'
   deployment: 'app-package'
+  hosts: 'azure-webjobs-hosts'
+  secrets: 'azure-webjobs-secrets'
 }
 var queues = [
   'score-requests'
@@ -142,8 +170,26 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     softDeleteDays: softDeleteDays
     containerNames: map(items(containers), c => c.value)
+    immutableContainerName: containers.models
+    immutabilityDays: modelImmutabilityDays
     queueNames: queues
+    logAnalyticsName: names.logAnalytics
+    privateNetworking: privateNetworking
   }
+}
+
+module network 'modules/network.bicep' = if (privateNetworking) {
+  name: 'network'
+  params: {
+    vnetName: names.vnet
+    location: location
+    tags: tags
+    storageAccountName: names.storage
+    addressPrefix: vnetAddressPrefix
+  }
+  dependsOn: [
+    storage
+  ]
 }
 
 module registry 'modules/registry.bicep' = {
@@ -163,8 +209,11 @@ module roles 'modules/roles.bicep' = {
     storageAccountName: names.storage
     appInsightsName: names.appInsights
     registryName: names.registry
-    trainingContainerName: containers.training
-    modelsContainerName: containers.models
+    systemTopicName: systemTopic.name
+    containerNames: containers
+    uploaderPrincipalIds: uploaderPrincipalIds
+    resultReaderPrincipalIds: resultReaderPrincipalIds
+    adminPrincipalIds: adminPrincipalIds
   }
   dependsOn: [
     storage
@@ -188,6 +237,8 @@ module functions 'modules/functions.bicep' = {
     runtimeVersion: functionsRuntimeVersion
     maximumInstanceCount: functionsMaximumInstanceCount
     instanceMemoryMB: functionsInstanceMemoryMB
+    logScanNames: logScanNames
+    subnetId: privateNetworking ? network!.outputs.functionsSubnetId : ''
   }
   // The host starts with the app and reads its storage at once: let the roles exist first.
   dependsOn: [
@@ -203,6 +254,10 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   name: names.systemTopic
   location: location
   tags: tags
+  // Its own identity writes dead letters (the account takes no shared keys).
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
     source: storageAccount.id
     topicType: 'Microsoft.Storage.StorageAccounts'
@@ -219,9 +274,12 @@ module eventSubscription 'modules/eventSubscription.bicep' = if (deployEventSubs
     functionAppName: names.functionApp
     blobTriggerFunctionName: blobTriggerFunctionName
     containerName: containers.scans
+    storageAccountName: names.storage
+    deadLetterContainerName: containers.deadLetter
   }
   dependsOn: [
     functions
+    roles
   ]
 }
 
@@ -238,11 +296,12 @@ module training 'modules/trainingJob.bicep' = {
     identityId: trainingIdentity.id
     identityClientId: trainingIdentity.properties.clientId
     registryLoginServer: registry.outputs.loginServer
-    image: '${registry.outputs.loginServer}/${trainingImage}'
+    image: trainingImage
     cronExpression: trainingSchedule
     replicaTimeout: trainingReplicaTimeout
     storageAccountUrl: 'https://${names.storage}.blob.${environment().suffixes.storage}'
     trainingArgs: trainingArgs
+    subnetId: privateNetworking ? network!.outputs.trainingSubnetId : ''
   }
   // The workspace must exist, and AcrPull and the storage roles before the job's first pull.
   dependsOn: [

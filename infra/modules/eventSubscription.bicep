@@ -12,6 +12,16 @@ param blobTriggerFunctionName string
 @description('Container whose new blobs are delivered.')
 param containerName string
 
+@description('The storage account of the dead-letter container.')
+param storageAccountName string
+
+@description('Where events that could not be delivered go (the Functions app\'s timer sweep replays them).')
+param deadLetterContainerName string
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
 resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
   name: systemTopicName
 }
@@ -41,9 +51,25 @@ resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-
       ]
       subjectBeginsWith: '/blobServices/default/containers/${containerName}/'
     }
+    // Explicit rather than the platform default: up to 30 attempts over a day (Event Grid backs off exponentially,
+    // up to an hour between attempts), then the event is dead-lettered, never dropped.
     retryPolicy: {
       maxDeliveryAttempts: 30
       eventTimeToLiveInMinutes: 1440
+    }
+    // An undeliverable event (app down past the retry window, key rotated, 4xx from the webhook) lands here as JSON;
+    // the topic writes it with its own identity because the account takes no shared keys.
+    deadLetterWithResourceIdentity: {
+      identity: {
+        type: 'SystemAssigned'
+      }
+      deadLetterDestination: {
+        endpointType: 'StorageBlob'
+        properties: {
+          resourceId: storage.id
+          blobContainerName: deadLetterContainerName
+        }
+      }
     }
   }
 }

@@ -33,6 +33,12 @@ param maximumInstanceCount int
 ])
 param instanceMemoryMB int
 
+@description('Subnet the app integrates with (delegated to Microsoft.App/environments); empty: no VNet integration.')
+param subnetId string
+
+@description('Log scan names; when false the pipeline logs content hashes and the host\'s per-invocation lines (they name the blob) are dropped.')
+param logScanNames bool
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -69,6 +75,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // With private networking all outbound traffic (storage included) leaves through this subnet.
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
     functionAppConfig: {
       deployment: {
         storage: {
@@ -109,6 +117,17 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'AzureWebJobsStorage__queueServiceUri'
           value: storage.properties.primaryEndpoints.queue
+        }
+        {
+          // Scan names may identify patients: by default the pipeline's logs name scans by content hash.
+          name: 'CtScan__LogScanNames'
+          value: string(logScanNames)
+        }
+        {
+          // The host logs "Executing 'Functions.PreprocessScan' (Reason='New blob detected: scans/<name>')" at
+          // Information in the Function.<name> categories; Warning keeps failures and drops those lines.
+          name: 'AzureFunctionsJobHost__logging__logLevel__Function'
+          value: logScanNames ? 'Information' : 'Warning'
         }
         {
           // Not a secret: with DisableLocalAuth the component only accepts Entra-authenticated telemetry.

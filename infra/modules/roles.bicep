@@ -1,11 +1,13 @@
-// Every role assignment of the deployment, one per line of need, each at the narrowest scope that works.
+// Every role assignment of the deployment, each at the narrowest scope that works. The storage grants implement the
+// access map in src/CtScan.Pipeline/StorageAccessMap.cs (docs/access.md shows it); tests/CtScan.Infra.Tests compares
+// this module, compiled, against that map: change both together.
 // Role definition IDs are built-in roles (the same GUID in every tenant):
-//   b7e6dc6d-f1e8-4753-8033-0f276bb0955b  Storage Blob Data Owner
+//   2a2b9908-6ea1-4ae2-8e65-a410df84e7d1  Storage Blob Data Reader
 //   ba92f5b4-2d11-453d-a403-e96b0029c9fe  Storage Blob Data Contributor
 //   974c5e8b-45b9-4653-ba55-5f855dd0fb88  Storage Queue Data Contributor
 //   3913510d-42f4-4e42-8a64-420c390055eb  Monitoring Metrics Publisher
 //   7f951dda-4ed3-4680-a7ca-43fe172d538d  AcrPull
-// tests/CtScan.Infra.Tests asserts this exact set per identity: change both together.
+// plus one custom role, the scan writer (create blobs; no read, list or delete), for uploaders.
 
 param functionIdentityName string
 param trainingIdentityName string
@@ -13,11 +15,28 @@ param storageAccountName string
 param appInsightsName string
 param registryName string
 
-@description('Container the training job reads labelled scans from.')
-param trainingContainerName string
+@description('The Event Grid system topic on the account: its identity writes dead-lettered events.')
+param systemTopicName string
 
-@description('Container the training job publishes model versions to.')
-param modelsContainerName string
+@description('Container names: the pipeline\'s (scans, tensors, results, models, training), deadLetter, deployment, hosts, secrets.')
+param containerNames object
+
+@description('Principals (users, groups, service principals) that upload scans: they get the scan writer role on scans only.')
+param uploaderPrincipalIds string[]
+
+@description('Principals that read results: Storage Blob Data Reader on results only.')
+param resultReaderPrincipalIds string[]
+
+@description('Principals that administer models and training data: Storage Blob Data Contributor on models and training.')
+param adminPrincipalIds string[]
+
+var roleIds = {
+  blobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
+  blobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  queueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
+}
 
 resource functionIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: functionIdentityName
@@ -33,14 +52,46 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   resource blobService 'blobServices' existing = {
     name: 'default'
 
-    resource trainingContainer 'containers' existing = {
-      name: trainingContainerName
+    resource scans 'containers' existing = {
+      name: containerNames.scans
     }
 
-    resource modelsContainer 'containers' existing = {
-      name: modelsContainerName
+    resource tensors 'containers' existing = {
+      name: containerNames.tensors
+    }
+
+    resource results 'containers' existing = {
+      name: containerNames.results
+    }
+
+    resource models 'containers' existing = {
+      name: containerNames.models
+    }
+
+    resource training 'containers' existing = {
+      name: containerNames.training
+    }
+
+    resource deadLetter 'containers' existing = {
+      name: containerNames.deadLetter
+    }
+
+    resource deployment 'containers' existing = {
+      name: containerNames.deployment
+    }
+
+    resource hosts 'containers' existing = {
+      name: containerNames.hosts
+    }
+
+    resource secrets 'containers' existing = {
+      name: containerNames.secrets
     }
   }
+}
+
+resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
+  name: systemTopicName
 }
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -51,78 +102,258 @@ resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing =
   name: registryName
 }
 
-// Functions app. Blob Data Owner (not Contributor) on the account: the Functions host with an identity-based
-// AzureWebJobsStorage needs it (host locks, keys and blob-trigger receipts in azure-webjobs-* containers), and the
-// blob trigger documents Owner as its requirement. It also covers the deployment package container.
-resource functionBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, functionIdentity.id, 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b')
-  scope: storage
+// Uploaders must not read, list or delete anyone's scans (they may identify patients), so no built-in role fits:
+// this role creates blobs and nothing else. Assignable in this resource group only.
+resource scanWriterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(resourceGroup().id, 'ctscan-scan-writer')
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b')
-    principalId: functionIdentity.properties.principalId
-    principalType: 'ServicePrincipal'
-    description: 'functions: host storage, blob trigger on scans, tensors and results, model reads'
+    // Role names are unique per tenant: the group's name for people, its ID's hash for uniqueness.
+    roleName: 'CtScan scan writer (${resourceGroup().name}, ${uniqueString(resourceGroup().id)})'
+    description: 'Create blobs in a container it is assigned on; no read, list or delete.'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: []
+        notActions: []
+        dataActions: [
+          'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'
+          'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'
+        ]
+        notDataActions: []
+      }
+    ]
+    assignableScopes: [
+      resourceGroup().id
+    ]
   }
 }
 
-// Functions app. Queue Data Contributor covers the queue trigger (read, update, delete = Message Processor), the queue
-// output (add = Message Sender) and the poison queues the host writes to; Processor + Sender alone would not let the
-// blob trigger's poison handling and the host's queue management through.
+// ---- Functions app: the pipeline's handlers ----
+
+resource functionScansReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::scans.id, functionIdentity.id, roleIds.blobDataReader)
+  scope: storage::blobService::scans
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataReader)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'functions: blob trigger reads new scans; the pending-scan sweep lists them'
+  }
+}
+
+resource functionTensorsContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::tensors.id, functionIdentity.id, roleIds.blobDataContributor)
+  scope: storage::blobService::tensors
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataContributor)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'functions: writes and reads the tensor cache'
+  }
+}
+
+resource functionResultsContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::results.id, functionIdentity.id, roleIds.blobDataContributor)
+  scope: storage::blobService::results
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataContributor)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'functions: writes results'
+  }
+}
+
+// Read only: the app serves models and never writes the registry.
+resource functionModelsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::models.id, functionIdentity.id, roleIds.blobDataReader)
+  scope: storage::blobService::models
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataReader)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'functions: reads models/current.json and the serving version'
+  }
+}
+
+resource functionDeadLetterContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::deadLetter.id, functionIdentity.id, roleIds.blobDataContributor)
+  scope: storage::blobService::deadLetter
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataContributor)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'functions: replays dead-lettered events and deletes them'
+  }
+}
+
+// ---- Functions app: the host itself ----
+// Contributor, not the Owner the Functions docs list: on an account without hierarchical namespace Owner adds only
+// ACL actions, which do not apply.
+
+resource functionHostsContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::hosts.id, functionIdentity.id, roleIds.blobDataContributor)
+  scope: storage::blobService::hosts
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataContributor)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'functions host: locks, blob-trigger receipts, timer status'
+  }
+}
+
+resource functionSecretsContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::secrets.id, functionIdentity.id, roleIds.blobDataContributor)
+  scope: storage::blobService::secrets
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataContributor)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'functions host: function and system keys'
+  }
+}
+
+resource functionDeploymentContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::deployment.id, functionIdentity.id, roleIds.blobDataContributor)
+  scope: storage::blobService::deployment
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataContributor)
+    principalId: functionIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'functions: Flex Consumption deployment package'
+  }
+}
+
+// Account scope, queue data only: the host creates and manages queues it names at run time (poison queues, the blob
+// trigger's azure-webjobs-blobtrigger-<host id>), which a queue-scoped assignment made at deployment cannot cover.
 resource functionQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, functionIdentity.id, '974c5e8b-45b9-4653-ba55-5f855dd0fb88')
+  name: guid(storage.id, functionIdentity.id, roleIds.queueDataContributor)
   scope: storage
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '974c5e8b-45b9-4653-ba55-5f855dd0fb88')
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.queueDataContributor)
     principalId: functionIdentity.properties.principalId
     principalType: 'ServicePrincipal'
-    description: 'functions: score-requests queue trigger and output, poison queues'
+    description: 'functions: score-requests trigger and output, poison queues, host queues'
   }
 }
 
-// Functions app. Application Insights with local auth disabled accepts telemetry only from this role.
+// Application Insights with local auth disabled accepts telemetry only from this role.
 resource functionMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(appInsights.id, functionIdentity.id, '3913510d-42f4-4e42-8a64-420c390055eb')
+  name: guid(appInsights.id, functionIdentity.id, roleIds.monitoringMetricsPublisher)
   scope: appInsights
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '3913510d-42f4-4e42-8a64-420c390055eb')
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.monitoringMetricsPublisher)
     principalId: functionIdentity.properties.principalId
     principalType: 'ServicePrincipal'
     description: 'functions: telemetry to Application Insights (local auth disabled)'
   }
 }
 
-// Training job: reads labelled data from the training container only.
-resource trainingDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage::blobService::trainingContainer.id, trainingIdentity.id, 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
-  scope: storage::blobService::trainingContainer
+// ---- Training job ----
+
+resource trainingDataReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::training.id, trainingIdentity.id, roleIds.blobDataReader)
+  scope: storage::blobService::training
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataReader)
     principalId: trainingIdentity.properties.principalId
     principalType: 'ServicePrincipal'
-    description: 'training: labelled scans (and any cache it keeps beside them)'
+    description: 'training: mirrors the labelled scans'
   }
 }
 
-// Training job: publishes models/<version>/ and replaces models/current.json (conditional write).
+// train --from-storage seeds its cache from the pipeline's tensors: without this every run ends in 403.
+resource trainingTensorsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::tensors.id, trainingIdentity.id, roleIds.blobDataReader)
+  scope: storage::blobService::tensors
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataReader)
+    principalId: trainingIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'training: reads the tensor cache'
+  }
+}
+
 resource trainingModelsContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage::blobService::modelsContainer.id, trainingIdentity.id, 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
-  scope: storage::blobService::modelsContainer
+  name: guid(storage::blobService::models.id, trainingIdentity.id, roleIds.blobDataContributor)
+  scope: storage::blobService::models
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataContributor)
     principalId: trainingIdentity.properties.principalId
     principalType: 'ServicePrincipal'
-    description: 'training: model registry'
+    description: 'training: publishes model versions and run reports, replaces models/current.json'
   }
 }
 
-// Training job: pulls its image.
 resource trainingAcrPull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(registry.id, trainingIdentity.id, '7f951dda-4ed3-4680-a7ca-43fe172d538d')
+  name: guid(registry.id, trainingIdentity.id, roleIds.acrPull)
   scope: registry
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '7f951dda-4ed3-4680-a7ca-43fe172d538d')
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.acrPull)
     principalId: trainingIdentity.properties.principalId
     principalType: 'ServicePrincipal'
     description: 'training: image pull'
   }
 }
+
+// ---- Event Grid: dead letters (the account takes no shared keys, so the topic writes as its own identity) ----
+
+resource eventGridDeadLetterContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::deadLetter.id, systemTopic.id, roleIds.blobDataContributor)
+  scope: storage::blobService::deadLetter
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataContributor)
+    principalId: systemTopic.identity.principalId
+    principalType: 'ServicePrincipal'
+    description: 'event grid: writes undeliverable BlobCreated events'
+  }
+}
+
+// ---- People and systems outside the deployment (principal type left for ARM to look up: users, groups or apps) ----
+
+resource uploaderScanWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for principalId in uploaderPrincipalIds: {
+    name: guid(storage::blobService::scans.id, principalId, scanWriterRole.id)
+    scope: storage::blobService::scans
+    properties: {
+      roleDefinitionId: scanWriterRole.id
+      principalId: principalId
+      description: 'uploader: writes scans'
+    }
+  }
+]
+
+resource resultReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for principalId in resultReaderPrincipalIds: {
+    name: guid(storage::blobService::results.id, principalId, roleIds.blobDataReader)
+    scope: storage::blobService::results
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataReader)
+      principalId: principalId
+      description: 'result reader: reads results'
+    }
+  }
+]
+
+resource adminModelsContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for principalId in adminPrincipalIds: {
+    name: guid(storage::blobService::models.id, principalId, roleIds.blobDataContributor)
+    scope: storage::blobService::models
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataContributor)
+      principalId: principalId
+      description: 'admin: publishes, promotes and rolls back models'
+    }
+  }
+]
+
+resource adminTrainingContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for principalId in adminPrincipalIds: {
+    name: guid(storage::blobService::training.id, principalId, roleIds.blobDataContributor)
+    scope: storage::blobService::training
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataContributor)
+      principalId: principalId
+      description: 'admin: curates training data'
+    }
+  }
+]

@@ -2,6 +2,8 @@
 // `ctscan train --from-storage` on it. The job pulls its image and reaches storage as the training identity; it holds
 // no secrets.
 
+import { isImageDigestReference } from 'imageReference.bicep'
+
 param environmentName string
 param jobName string
 param location string
@@ -22,7 +24,7 @@ param identityId string
 param identityClientId string
 param registryLoginServer string
 
-@description('Image reference, e.g. <registry>.azurecr.io/ctscan-train:1.0.')
+@description('Image pinned by digest: <registryLoginServer>/<repository>@sha256:<64 hex>.')
 param image string
 
 @description('Cron expression (UTC) of the training schedule.')
@@ -34,6 +36,9 @@ param replicaTimeout int
 @description('Blob endpoint without a trailing slash: https://<account>.blob.core.windows.net.')
 param storageAccountUrl string
 param trainingArgs string[]
+
+@description('Subnet of the environment (delegated to Microsoft.App/environments); empty: the platform\'s network.')
+param subnetId string
 
 var gpuProfiles = {
   T4: {
@@ -48,6 +53,9 @@ var gpuProfiles = {
   }
 }
 var gpu = gpuProfiles[gpuProfile]
+
+// A tag can be moved to other content; a digest cannot. Refuse anything else before the job is created.
+var imageIsPinned = isImageDigestReference(image) && startsWith(image, '${registryLoginServer}/')
 var gpuProfileName = 'gpu'
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
@@ -59,6 +67,12 @@ resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
   location: location
   tags: tags
   properties: {
+    vnetConfiguration: empty(subnetId)
+      ? null
+      : {
+          infrastructureSubnetId: subnetId
+          internal: false
+        }
     appLogsConfiguration: {
       destination: 'log-analytics'
       logAnalyticsConfiguration: {
@@ -112,7 +126,9 @@ resource job 'Microsoft.App/jobs@2024-03-01' = if (deployJob) {
       containers: [
         {
           name: 'train'
-          image: image
+          image: imageIsPinned
+            ? image
+            : fail('trainingImage must be ${registryLoginServer}/<repository>@sha256:<64 lowercase hex> (this deployment\'s registry, pinned by digest); got \'${image}\'')
           command: [
             'ctscan'
           ]

@@ -50,7 +50,8 @@ public sealed class PendingScanSweeper
             if (why is null) continue;
             if (await _ingestor.IngestBlobAsync(blob.Name, requeue: true, cancellationToken).ConfigureAwait(false) is null) continue; // deleted meanwhile
             swept.Add(blob.Name);
-            _logger.LogWarning("Re-ingested {Scan}: {Why} {Seconds:F0} s after its last change", blob.Name, why, (_time.GetUtcNow() - modified).TotalSeconds);
+            _logger.LogWarning("Re-ingested {Scan}: {Why} {Seconds:F0} s after its last change",
+                ScanLogName.Of(_clients.Options, blob.Name, blob.Metadata.TryGetValue(ContentMetadata.Sha256, out var tagged) ? tagged : null), why, (_time.GetUtcNow() - modified).TotalSeconds);
         }
         return swept;
     }

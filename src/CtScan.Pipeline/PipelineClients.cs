@@ -1,4 +1,3 @@
-using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 
@@ -21,7 +20,7 @@ public sealed class PipelineClients
         }
         else
         {
-            var credential = options.Credential ?? new DefaultAzureCredential();
+            var credential = options.Credential ?? options.SignIn.CreateCredential();
             var blobUri = options.BlobServiceUri!;
             var queueUri = options.QueueServiceUri ?? new Uri(blobUri.AbsoluteUri.Replace(".blob.", ".queue.", StringComparison.OrdinalIgnoreCase));
             BlobService = new BlobServiceClient(blobUri, credential);

@@ -7,8 +7,8 @@ namespace CtScan.Pipeline;
 
 /// <summary>
 /// Everything the handlers need to know about storage and limits. Either <see cref="ConnectionString"/> is set, or
-/// <see cref="BlobServiceUri"/> and <see cref="QueueServiceUri"/> (with <see cref="Credential"/>, by default a
-/// <see cref="DefaultAzureCredential"/>). Names default to DESIGN.md's contract.
+/// <see cref="BlobServiceUri"/> and <see cref="QueueServiceUri"/> (signed in as <see cref="SignIn"/> says, or with
+/// <see cref="Credential"/> when given). Names default to the storage contract (see <see cref="StorageAccessMap"/>).
 /// </summary>
 public sealed record PipelineOptions
 {
@@ -33,8 +33,17 @@ public sealed record PipelineOptions
     /// <summary>The queue service endpoint; derived from <see cref="BlobServiceUri"/> (".blob." → ".queue.") when null.</summary>
     public Uri? QueueServiceUri { get; init; }
 
-    /// <summary>The identity used with the service URIs; null means a <see cref="DefaultAzureCredential"/>.</summary>
+    /// <summary>A credential to use with the service URIs instead of the one <see cref="SignIn"/> describes.</summary>
     public TokenCredential? Credential { get; init; }
+
+    /// <summary>How the service URIs are signed in to when <see cref="Credential"/> is null (default: DefaultAzureCredential).</summary>
+    public StorageSignIn SignIn { get; init; } = StorageSignIn.Default;
+
+    /// <summary>
+    /// Whether logs may name scans by their blob name. Off by default: names may identify patients, so logs name a
+    /// scan by its content hash (see <see cref="ScanLogName"/>). Setting <c>CtScan__LogScanNames</c>.
+    /// </summary>
+    public bool LogScanNames { get; init; }
 
     public string ScansContainer { get; init; } = DefaultScansContainer;
     public string TensorsContainer { get; init; } = DefaultTensorsContainer;
@@ -100,11 +109,19 @@ public sealed record PipelineOptions
         new() { BlobServiceUri = blobServiceUri, Credential = credential };
 
     /// <summary>
+    /// Options for an account's blob endpoint signed in as the process environment says (<see cref="StorageSignIn.FromEnvironment"/>):
+    /// the retraining job's user-assigned identity by <c>AZURE_CLIENT_ID</c>, else DefaultAzureCredential.
+    /// </summary>
+    public static PipelineOptions ForAccountFromEnvironment(Uri blobServiceUri, Func<string, string?> environment) =>
+        new() { BlobServiceUri = blobServiceUri, SignIn = StorageSignIn.FromEnvironment(environment) };
+
+    /// <summary>
     /// Options from host settings (Functions' app settings, local.settings.json Values, environment): the connection
     /// from <paramref name="connectionName"/> (a connection string, or <c>&lt;name&gt;__blobServiceUri</c> /
-    /// <c>&lt;name&gt;__queueServiceUri</c> / <c>&lt;name&gt;__accountName</c> for identity-based connections, the
-    /// Functions convention), and optional <c>CtScan__ModelRefreshSeconds</c>, <c>CtScan__MaxScanBytes</c>,
-    /// <c>CtScan__ModelCacheDirectory</c>.
+    /// <c>&lt;name&gt;__queueServiceUri</c> / <c>&lt;name&gt;__accountName</c> for identity-based connections, signed in
+    /// as <c>&lt;name&gt;__credential</c> and <c>&lt;name&gt;__clientId</c> say: the Functions convention), and optional
+    /// <c>CtScan__ModelRefreshSeconds</c>, <c>CtScan__MaxScanBytes</c>, <c>CtScan__ModelCacheDirectory</c>,
+    /// <c>CtScan__LogScanNames</c>.
     /// </summary>
     public static PipelineOptions FromSettings(Func<string, string?> setting, string connectionName = "AzureWebJobsStorage")
     {
@@ -116,11 +133,12 @@ public sealed record PipelineOptions
         else if (Get($"{connectionName}__blobServiceUri") is { } blobUri)
             options = new PipelineOptions
             {
-                BlobServiceUri = new Uri(blobUri),
-                QueueServiceUri = Get($"{connectionName}__queueServiceUri") is { } queueUri ? new Uri(queueUri) : null,
+                BlobServiceUri = ParseUri($"{connectionName}__blobServiceUri", blobUri),
+                QueueServiceUri = Get($"{connectionName}__queueServiceUri") is { } queueUri ? ParseUri($"{connectionName}__queueServiceUri", queueUri) : null,
+                SignIn = StorageSignIn.FromConnectionSettings(Get, connectionName),
             };
         else if (Get($"{connectionName}__accountName") is { } account)
-            options = ForAccount(new Uri($"https://{account}.blob.core.windows.net"));
+            options = ForAccount(new Uri($"https://{account}.blob.core.windows.net")) with { SignIn = StorageSignIn.FromConnectionSettings(Get, connectionName) };
         else
             throw new PipelineConfigurationException(
                 $"no storage connection: set {connectionName} to a connection string, or {connectionName}__blobServiceUri (or {connectionName}__accountName) for an identity-based connection");
@@ -137,8 +155,19 @@ public sealed record PipelineOptions
             options = options with { MaxScanBytes = (long)ParseDouble("CtScan__MaxScanBytes", max) };
         if (Get("CtScan__ModelCacheDirectory") is { } cache)
             options = options with { ModelCacheDirectory = cache };
+        if (Get("CtScan__LogScanNames") is { } logNames)
+            options = options with
+            {
+                LogScanNames = bool.TryParse(logNames, out var allowed) ? allowed
+                    : throw new PipelineConfigurationException($"CtScan__LogScanNames: expected true or false; got '{logNames}'"),
+            };
         return options.Validated();
     }
+
+    private static Uri ParseUri(string key, string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+            ? uri
+            : throw new PipelineConfigurationException($"{key}: expected an absolute http(s) URL; got '{text}'");
 
     private static double ParseDouble(string key, string text) =>
         double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= 0

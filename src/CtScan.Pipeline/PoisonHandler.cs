@@ -54,7 +54,7 @@ public class PoisonHandler
         if (!version.Unversioned && (await new ScanFreshness(_clients).CheckAsync(request.Scan, version, cancellationToken).ConfigureAwait(false)).Freshness != Freshness.Current)
         {
             // The scan was replaced or deleted since: its failure says nothing about what the blob holds now.
-            _logger.LogWarning("Score request for {Scan} ({Sha256}) exhausted its retries, but the blob has changed since; no result written", request.Scan, request.Sha256);
+            _logger.LogWarning("Score request for {Scan} ({Sha256}) exhausted its retries, but the blob has changed since; no result written", ScanLogName.Of(_clients.Options, request.Scan, request.Sha256), request.Sha256);
             return false;
         }
         var result = Failed(request.Scan,
@@ -62,7 +62,7 @@ public class PoisonHandler
         // Keep a result written after this request was queued (by a later successful attempt or a newer upload).
         bool written = await _results.WriteUnlessKeptAsync(ScanNames.ResultBlobName(request.Scan), result,
             existing => existing is not null && existing.CreatedAt >= request.EnqueuedAt, cancellationToken).ConfigureAwait(false);
-        _logger.LogError("Score request for {Scan} exhausted its retries; failed result written: {Written}", request.Scan, written);
+        _logger.LogError("Score request for {Scan} exhausted its retries; failed result written: {Written}", ScanLogName.Of(_clients.Options, request.Scan, request.Sha256), written);
         return written;
     }
 
@@ -102,7 +102,7 @@ public class PoisonHandler
         }
         bool written = await _results.WriteUnlessKeptAsync(ScanNames.ResultBlobName(blobName), result,
             existing => existing is not null && (blobModified is null || existing.CreatedAt >= blobModified.Value), cancellationToken).ConfigureAwait(false);
-        _logger.LogError("Blob trigger for {Blob} exhausted its retries; failed result written: {Written}", blobName, written);
+        _logger.LogError("Blob trigger for {Blob} (ETag {ETag}) exhausted its retries; failed result written: {Written}", ScanLogName.Of(_clients.Options, blobName, null), poison.ETag, written);
         return written;
     }
 

@@ -119,7 +119,7 @@ public class ScanIngestor
         }
         catch (RequestFailedException error) when (error.Status == 404)
         {
-            _logger.LogInformation("Skipped {Scan}: the blob is gone", scanName);
+            _logger.LogInformation("Skipped {Scan}: the blob is gone", ScanLogName.Of(Options, scanName, null));
             return null;
         }
         var details = download.Value.Details;
@@ -166,7 +166,7 @@ public class ScanIngestor
         if (source.TaggedSha256 == spool.Sha256 && !source.Requeue)
         {
             // The tag is written after the request is queued (or the rejection written), so this content is in hand.
-            _logger.LogInformation("Skipped {Scan} ({Sha256}): already ingested (its blob carries the content tag)", scanName, spool.Sha256);
+            _logger.LogInformation("Skipped {Scan} ({Sha256}): already ingested (its blob carries the content tag)", ScanLogName.Of(Options, scanName, spool.Sha256), spool.Sha256);
             return new IngestResult(scanName, false, spool.Sha256, null, false, null, null, null, timings);
         }
 
@@ -184,7 +184,7 @@ public class ScanIngestor
         timings["enqueue"] = step.Elapsed.TotalMilliseconds;
         await TagAsync(scanName, version, cancellationToken).ConfigureAwait(false);
         timings["total"] = total.Elapsed.TotalMilliseconds;
-        _logger.LogInformation("Queued {Scan} ({Sha256}) as {Tensor}; preprocessed: {Created}", scanName, spool.Sha256, tensor.TensorName, tensor.Created);
+        _logger.LogInformation("Queued {Scan} ({Sha256}) as {Tensor}; preprocessed: {Created}", ScanLogName.Of(Options, scanName, spool.Sha256), spool.Sha256, tensor.TensorName, tensor.Created);
         return new IngestResult(scanName, true, spool.Sha256, tensor.TensorName, tensor.Created, request, null, null, timings);
     }
 
@@ -204,7 +204,7 @@ public class ScanIngestor
         }
         catch (RequestFailedException error) when (error.Status is 404 or 409 or 412)
         {
-            _logger.LogInformation("{Scan} changed while it was ingested ({Sha256}); the new content is ingested on its own", scanName, sha);
+            _logger.LogInformation("{Scan} changed while it was ingested ({Sha256}); the new content is ingested on its own", ScanLogName.Of(Options, scanName, sha), sha);
         }
     }
 
@@ -329,13 +329,14 @@ public class ScanIngestor
             ? await _results.WriteAsync(result, cancellationToken).ConfigureAwait(false)
             : await _results.WriteWhileCurrentAsync(result, version,
             async ct => (await _freshness.CheckAsync(scanName, version, ct).ConfigureAwait(false)).Freshness != Freshness.Stale, cancellationToken).ConfigureAwait(false);
+        string logName = ScanLogName.Of(Options, scanName, version.Sha256);
         if (blobName is null)
         {
-            _logger.LogInformation("Dropped the rejection of {Scan} ({Sha256}): the blob was replaced while it was read", scanName, version.Sha256);
+            _logger.LogInformation("Dropped the rejection of {Scan} ({Sha256}): the blob was replaced while it was read", logName, version.Sha256);
             return new IngestResult(scanName, false, version.Sha256, null, false, null, null, result.Error, timings);
         }
         await TagAsync(scanName, version, cancellationToken).ConfigureAwait(false);
-        _logger.LogWarning("Rejected {Scan}: {Code}: {Message}", scanName, code, message);
+        _logger.LogWarning("Rejected {Scan}: {Code}: {Message}", logName, code, ScanLogName.Redact(Options, message, scanName, version.Sha256));
         return new IngestResult(scanName, false, version.Sha256, null, false, null, blobName, result.Error, timings);
     }
 }

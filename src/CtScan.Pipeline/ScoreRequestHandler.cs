@@ -79,7 +79,8 @@ public class ScoreRequestHandler
             };
             string name = ScanNames.InvalidMessageResultBlobName(message);
             await _results.WriteAsync(name, invalid, cancellationToken).ConfigureAwait(false);
-            _logger.LogWarning("Rejected an invalid score request: {Error}", error.Message);
+            // The error quotes the message, which may carry a scan name: only where names may be logged.
+            _logger.LogWarning("Rejected an invalid score request: {Error}", _clients.Options.LogScanNames ? error.Message : $"details in {_clients.Results.Name}/{name}");
             return new ScoreOutcome(invalid, name, false);
         }
 
@@ -92,7 +93,7 @@ public class ScoreRequestHandler
         if (IsStale(freshness, version))
         {
             _logger.LogInformation("Dropped a stale score request for {Scan}: it is for content {Sha256}, the blob now holds {Current}",
-                request.Scan, request.Sha256, freshness == Freshness.Gone ? "nothing (deleted)" : currentSha ?? "new content not yet ingested");
+                ScanLogName.Of(_clients.Options, request.Scan, request.Sha256), request.Sha256, freshness == Freshness.Gone ? "nothing (deleted)" : currentSha ?? "new content not yet ingested");
             return new ScoreOutcome(null, null, false);
         }
 
@@ -108,7 +109,7 @@ public class ScoreRequestHandler
         {
             // The cache lost it, holds a damaged or foreign blob under this name, or the current model preprocesses
             // differently from the one at ingest: rebuild from the scan.
-            if (downloaded.Problem is { } problem) _logger.LogWarning("Rebuilding tensor {Tensor} for {Scan}: {Problem}", tensorName, request.Scan, problem);
+            if (downloaded.Problem is { } problem) _logger.LogWarning("Rebuilding tensor {Tensor} for {Scan}: {Problem}", tensorName, ScanLogName.Of(_clients.Options, request.Scan, request.Sha256), problem);
             var rebuild = await RebuildAsync(request, version, manifest, downloaded.ETag, timings, total, cancellationToken).ConfigureAwait(false);
             if (rebuild.Done) return rebuild.Outcome!;
             rebuilt = true;
@@ -137,7 +138,7 @@ public class ScoreRequestHandler
         catch (InvalidModelOutputException error)
         {
             // The model's fault and not transient: a failed result now, never a retry loop into the poison queue.
-            _logger.LogError("Model {Version} gave no probability for {Scan}: {Error}", manifest.Version, request.Scan, error.Message);
+            _logger.LogError("Model {Version} gave no probability for {Scan}: {Error}", manifest.Version, ScanLogName.Of(_clients.Options, request.Scan, request.Sha256), error.Message);
             var failed = Fail(request, ScanErrorCodes.InvalidModelOutput, $"{request.Scan}: {error.Message}", timings, total) with
             {
                 Model = lease.Reference,
@@ -167,7 +168,7 @@ public class ScoreRequestHandler
         };
         var outcome = await WriteAsync(result, version, rebuilt, cancellationToken).ConfigureAwait(false);
         if (outcome.Result is not null)
-            _logger.LogInformation("Scored {Scan}: {Label} p={Probability:F4} with {Version}", request.Scan, score.Label, score.ProbabilityAbnormal, manifest.Version);
+            _logger.LogInformation("Scored {Scan}: {Label} p={Probability:F4} with {Version}", ScanLogName.Of(_clients.Options, request.Scan, request.Sha256), score.Label, score.ProbabilityAbnormal, manifest.Version);
         return outcome;
     }
 
@@ -198,7 +199,7 @@ public class ScoreRequestHandler
             if (spool is null || spool.Sha256 != request.Sha256)
             {
                 // The blob was replaced after this request was queued; its new content has its own request.
-                _logger.LogInformation("Dropped a stale score request for {Scan}: the blob changed since the request was queued", request.Scan);
+                _logger.LogInformation("Dropped a stale score request for {Scan}: the blob changed since the request was queued", ScanLogName.Of(_clients.Options, request.Scan, request.Sha256));
                 return (new ScoreOutcome(null, null, false), true);
             }
             var tensor = await _ingestor.EnsureTensorAsync(request.Scan, spool, manifest.Preprocessing, cancellationToken, manifest.InputGate, badTensor).ConfigureAwait(false);
@@ -276,7 +277,7 @@ public class ScoreRequestHandler
             async ct => !IsStale((await _freshness.CheckAsync(result.Scan, version, ct).ConfigureAwait(false)).Freshness, version), cancellationToken).ConfigureAwait(false);
         if (name is null)
         {
-            _logger.LogInformation("Dropped the result for {Scan} ({Sha256}): the blob was replaced while it was scored", result.Scan, version.Sha256);
+            _logger.LogInformation("Dropped the result for {Scan} ({Sha256}): the blob was replaced while it was scored", ScanLogName.Of(_clients.Options, result.Scan, version.Sha256), version.Sha256);
             return new ScoreOutcome(null, null, rebuilt);
         }
         return new ScoreOutcome(result, name, rebuilt);

@@ -31,6 +31,18 @@ public static class BicepCli
 
     public static BicepResult Lint(string bicepFile) => Run("lint", bicepFile);
 
+    /// <summary>
+    /// The parameter values of a .bicepparam file as `bicep build-params` evaluates them at compile time (ARM functions,
+    /// imported Bicep functions); it also type-checks them against the template the file names.
+    /// </summary>
+    public static System.Text.Json.Nodes.JsonObject EvaluateParameters(string bicepparamFile)
+    {
+        var build = Run("build-params", bicepparamFile, "--stdout");
+        Assert.True(build.ExitCode == 0, build.ToString());
+        var parametersJson = (string)System.Text.Json.Nodes.JsonNode.Parse(build.StandardOutput)!["parametersJson"]!;
+        return System.Text.Json.Nodes.JsonNode.Parse(parametersJson)!["parameters"]!.AsObject();
+    }
+
     public static BicepResult Run(params string[] arguments)
     {
         var start = new ProcessStartInfo(ExecutablePath)

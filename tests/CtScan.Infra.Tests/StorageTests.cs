@@ -1,3 +1,5 @@
+using CtScan.Pipeline;
+
 namespace CtScan.Infra.Tests;
 
 /// <summary>The storage account: Entra-only, private, TLS 1.2, HTTPS, soft delete; the contract's containers and queues.</summary>
@@ -36,7 +38,8 @@ public sealed class StorageTests(MainTemplateFixture main)
         var names = Template.Root["variables"]!["containers"]!.AsObject().Select(p => (string)p.Value!).Order();
         var container = Template.Single("Microsoft.Storage/storageAccounts/blobServices/containers");
 
-        Assert.Equal(["app-package", "models", "results", "scans", "tensors", "training"], names);
+        Assert.Equal(StorageAccessMap.Containers.Order(), names);
+        Assert.Contains("eventgrid-deadletter", names);
         Assert.Equal("None", (string?)container.Properties["publicAccess"]);
         Assert.Equal("[map(items(variables('containers')), lambda('c', lambdaVariables('c').value))]",
             (string?)Template.ModuleParameters("storage")["containerNames"]!["value"]);
@@ -48,6 +51,7 @@ public sealed class StorageTests(MainTemplateFixture main)
         var names = Template.Root["variables"]!["queues"]!.AsArray().Select(n => (string)n!).Order();
 
         Assert.Equal(["score-requests", "score-requests-poison", "webjobs-blobtrigger-poison"], names);
+        Assert.Equal(StorageAccessMap.Queues.Order(), names);
         Assert.Equal("[variables('queues')]", (string?)Template.ModuleParameters("storage")["queueNames"]!["value"]);
         Assert.Single(Template.OfType("Microsoft.Storage/storageAccounts/queueServices/queues"));
     }
@@ -60,5 +64,47 @@ public sealed class StorageTests(MainTemplateFixture main)
         Assert.True((bool)appInsights["DisableLocalAuth"]!);
         Assert.NotNull(appInsights["WorkspaceResourceId"]);
         Assert.Single(Template.OfType("Microsoft.OperationalInsights/workspaces"));
+    }
+
+    [Fact]
+    public void BlobVersioning_OnForTheAccount()
+    {
+        var blobService = Template.Single("Microsoft.Storage/storageAccounts/blobServices").Properties;
+
+        Assert.True((bool)blobService["isVersioningEnabled"]!);
+    }
+
+    [Fact]
+    public void Models_VersionLevelImmutability_WithADefaultRetentionPolicy()
+    {
+        var container = Template.Single("Microsoft.Storage/storageAccounts/blobServices/containers");
+        var policy = Template.Single("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies");
+        var storage = Template.ModuleParameters("storage");
+
+        // Only the container named immutableContainerName (models) gets version-level WORM support.
+        Assert.Equal("[if(equals(parameters('containerNames')[copyIndex()], parameters('immutableContainerName')), createObject('enabled', true()), null())]",
+            (string?)container.Properties["immutableStorageWithVersioning"]);
+        Assert.Equal("[variables('containers').models]", (string?)storage["immutableContainerName"]!["value"]);
+        Assert.Equal("[parameters('immutabilityDays')]", (string?)policy.Properties["immutabilityPeriodSinceCreationInDays"]);
+        Assert.False((bool)policy.Properties["allowProtectedAppendWrites"]!);
+        Assert.Contains("parameters('immutableContainerName')", policy.Name);
+        Assert.Equal("[parameters('modelImmutabilityDays')]", (string?)storage["immutabilityDays"]!["value"]);
+        Assert.Equal(365, Template.DefaultOf("modelImmutabilityDays")!.GetValue<int>());
+    }
+
+    [Theory]
+    [InlineData("blobServices")]
+    [InlineData("queueServices")]
+    public void AuditLogs_ReadWriteDelete_GoToLogAnalytics(string service)
+    {
+        var settings = Template.OfType("Microsoft.Insights/diagnosticSettings")
+            .Where(d => ((string?)d.Node["scope"])!.Contains($"Microsoft.Storage/storageAccounts/{service}", StringComparison.Ordinal))
+            .ToList();
+
+        var setting = Assert.Single(settings);
+        var categories = setting.Properties["logs"]!.AsArray().Where(l => (bool)l!["enabled"]!).Select(l => (string)l!["category"]!).Order();
+        Assert.Equal(["StorageDelete", "StorageRead", "StorageWrite"], categories);
+        Assert.Equal("[resourceId('Microsoft.OperationalInsights/workspaces', parameters('logAnalyticsName'))]", (string?)setting.Properties["workspaceId"]);
+        Assert.Equal("[variables('names').logAnalytics]", (string?)Template.ModuleParameters("storage")["logAnalyticsName"]!["value"]);
     }
 }

@@ -99,4 +99,52 @@ public sealed class TrainingAndEventsTests(MainTemplateFixture main)
         Assert.Contains("/runtime/webhooks/blobs?functionName=Host.Functions.{1}&code={2}", url);
         Assert.Contains("systemKeys.blobs_extension", url);
     }
+
+    [Fact]
+    public void EventSubscription_DeadLettersToItsOwnContainer_AsTheTopicsIdentity_AfterAnExplicitRetryPolicy()
+    {
+        // Finding 4: without a dead-letter destination an undeliverable BlobCreated event loses the scan silently.
+        var subscription = Template.Single("Microsoft.EventGrid/systemTopics/eventSubscriptions").Properties;
+        var deadLetter = subscription["deadLetterWithResourceIdentity"]!;
+        var retry = subscription["retryPolicy"]!;
+        var parameters = Template.ModuleParameters("eventSubscription");
+
+        Assert.Equal("SystemAssigned", (string?)deadLetter["identity"]!["type"]);
+        Assert.Equal("StorageBlob", (string?)deadLetter["deadLetterDestination"]!["endpointType"]);
+        Assert.Equal("[parameters('deadLetterContainerName')]", (string?)deadLetter["deadLetterDestination"]!["properties"]!["blobContainerName"]);
+        Assert.Equal("[resourceId('Microsoft.Storage/storageAccounts', parameters('storageAccountName'))]",
+            (string?)deadLetter["deadLetterDestination"]!["properties"]!["resourceId"]);
+        Assert.Equal("[variables('containers').deadLetter]", (string?)parameters["deadLetterContainerName"]!["value"]);
+        Assert.Equal(CtScan.Pipeline.StorageAccessMap.EventGridDeadLetterContainer, (string?)Template.Root["variables"]!["containers"]!["deadLetter"]);
+        Assert.Null(subscription["deadLetterDestination"]); // the key-based form would need shared keys, which are off
+        Assert.Equal(30, retry["maxDeliveryAttempts"]!.GetValue<int>());
+        Assert.Equal(1440, retry["eventTimeToLiveInMinutes"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void SystemTopic_HasTheIdentityThatWritesDeadLetters()
+    {
+        var topic = Template.Single("Microsoft.EventGrid/systemTopics").Node;
+
+        Assert.Equal("SystemAssigned", (string?)topic["identity"]!["type"]);
+        Assert.Equal("[variables('names').systemTopic]", (string?)Template.ModuleParameters("roles")["systemTopicName"]!["value"]);
+    }
+
+    [Fact]
+    public void Job_Image_IsTheDigestParameter_CheckedBeforeTheJobIsCreated()
+    {
+        // Finding 6: `ctscan-train:latest` could be replaced under the job; a digest cannot.
+        var container = Template.Single("Microsoft.App/jobs").Properties["template"]!["containers"]!.AsArray().Single()!;
+        var image = (string)container["image"]!;
+
+        Assert.Equal("[parameters('trainingImage')]", (string?)Template.ModuleParameters("training")["image"]!["value"]);
+        Assert.Equal("", (string?)Template.DefaultOf("trainingImage"));
+        // The parameters file must not pin a tag that the check would refuse.
+        var file = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(BicepCli.InfraDirectory, "main.parameters.json")))!;
+        Assert.Null(file["parameters"]!["trainingImage"]);
+        Assert.StartsWith("[if(variables('imageIsPinned'), parameters('image'), fail(", image);
+        var imageIsPinned = (string)Template.Single("Microsoft.App/jobs").Template["variables"]!["imageIsPinned"]!;
+        Assert.Contains("__bicep.isImageDigestReference(parameters('image'))", imageIsPinned);
+        Assert.Contains("startsWith(parameters('image'), format('{0}/', parameters('registryLoginServer')))", imageIsPinned);
+    }
 }

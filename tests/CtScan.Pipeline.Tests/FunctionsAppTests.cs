@@ -1,4 +1,8 @@
 using System.Text.Json.Nodes;
+using CtScan.Contracts;
+using Microsoft.Extensions.Configuration;
+using CtFunctions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CtScan.Pipeline.Tests;
 
@@ -51,5 +55,51 @@ public class FunctionsAppTests
         Assert.Equal("queueTrigger", (string?)binding["type"]);
         Assert.Equal(queue, (string?)binding["queueName"]);
         Assert.Equal("AzureWebJobsStorage", (string?)binding["connection"]);
+    }
+}
+
+/// <summary>
+/// The Functions app's own service registrations (<see cref="CtFunctions.FunctionsAppServices.AddCtScanPipeline"/>, what
+/// Program.cs calls) built from app settings against Azurite, and a function class activated from them the way the
+/// worker does (ActivatorUtilities) and run: the closest this machine gets to the deployed app's start.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class FunctionsAppWiringTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task AppWiring_FromSettings_ScoreScanPoisonWritesAFailedResult()
+    {
+        var cache = Directory.CreateTempSubdirectory("ctscan-functions-wiring-");
+        try
+        {
+            // App settings reach the worker as environment variables; configuration reads '__' as ':'.
+            var configuration = new ConfigurationBuilder()
+                .AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["AzureWebJobsStorage"] = azurite.ConnectionString,
+                    ["CtScan:ModelCacheDirectory"] = cache.FullName,
+                    ["CtScan:LogScanNames"] = "False",
+                })
+                .Build();
+            await using var provider = new ServiceCollection().AddLogging().AddCtScanPipeline(configuration).BuildServiceProvider();
+            var pipeline = provider.GetRequiredService<PipelineServices>();
+            await pipeline.Storage.EnsureCreatedAsync();
+            string scan = $"wiring/{Guid.NewGuid():N}.nii.gz";
+            string message = ContractsJson.Serialize(new ScoreRequest(scan, new string('c', 64) + ".npy", new string('c', 64), DateTimeOffset.UtcNow));
+
+            var function = ActivatorUtilities.CreateInstance<CtFunctions.ScoreScanPoison>(provider);
+            await function.RunAsync(message, CancellationToken.None);
+
+            var stored = await pipeline.Clients.Results.GetBlobClient(ScanNames.ResultBlobName(scan)).DownloadContentAsync();
+            var result = ContractsJson.DeserializeResult(stored.Value.Content.ToString());
+            Assert.Equal(ScanStatus.Failed, result.Status);
+            Assert.Equal(PipelineErrorCodes.RetriesExhausted, result.Error!.Code);
+            Assert.Equal(scan, result.Scan);
+            Assert.False(pipeline.Options.LogScanNames);
+        }
+        finally
+        {
+            cache.Delete(recursive: true);
+        }
     }
 }

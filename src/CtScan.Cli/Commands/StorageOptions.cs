@@ -6,7 +6,7 @@ namespace CtScan.Cli.Commands;
 /// <summary>
 /// <c>--connection</c> / <c>--account-url</c>, shared by the verbs that talk to the pipeline's storage account. Without
 /// either, the connection string comes from CTSCAN_STORAGE, then AzureWebJobsStorage; <c>--account-url</c> signs in
-/// with DefaultAzureCredential (az login, managed identity, environment).
+/// as the user-assigned managed identity AZURE_CLIENT_ID names (the retraining job), else with DefaultAzureCredential.
 /// </summary>
 internal sealed class StorageOptions
 {
@@ -20,7 +20,7 @@ internal sealed class StorageOptions
 
     private readonly Option<Uri?> _accountUrl = new("--account-url")
     {
-        Description = "Blob service URL (https://ACCOUNT.blob.core.windows.net), signed in with DefaultAzureCredential",
+        Description = "Blob service URL (https://ACCOUNT.blob.core.windows.net), signed in as the managed identity $AZURE_CLIENT_ID names, else with DefaultAzureCredential (az login)",
     };
 
     public void AddTo(Command command)
@@ -35,7 +35,8 @@ internal sealed class StorageOptions
         var accountUrl = parse.GetValue(_accountUrl);
         if (connection is not null && accountUrl is not null)
             throw new ArgumentException("give either --connection or --account-url, not both");
-        if (accountUrl is not null) return PipelineOptions.ForAccount(accountUrl).Validated();
+        // The retraining job runs as a user-assigned identity named by AZURE_CLIENT_ID; a workstation signs in with az login.
+        if (accountUrl is not null) return PipelineOptions.ForAccountFromEnvironment(accountUrl, Environment.GetEnvironmentVariable).Validated();
         connection ??= Environment.GetEnvironmentVariable(ConnectionVariable) is { Length: > 0 } fromEnv ? fromEnv
             : Environment.GetEnvironmentVariable(FunctionsConnectionVariable) is { Length: > 0 } fromFunctions ? fromFunctions
             : ConnectionFile.Find();
