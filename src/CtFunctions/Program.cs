@@ -13,4 +13,6 @@ builder.Services.AddSingleton(sp => new PipelineServices(
 builder.Services.AddSingleton(sp => sp.GetRequiredService<PipelineServices>().Ingestor);
 builder.Services.AddSingleton(sp => sp.GetRequiredService<PipelineServices>().Scorer);
 builder.Services.AddSingleton(sp => sp.GetRequiredService<PipelineServices>().Poison);
+builder.Services.AddSingleton(sp => new ScheduledSweep(sp.GetRequiredService<PipelineServices>(),
+    ScanSweepSettings.FromSettings(key => builder.Configuration[key]), sp.GetRequiredService<ILoggerFactory>()));
 builder.Build().Run();
