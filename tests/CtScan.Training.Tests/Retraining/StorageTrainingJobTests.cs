@@ -103,7 +103,8 @@ public sealed class StorageTrainingJobTests(Xunit.Abstractions.ITestOutputHelper
         var outcome = await services.Scorer.HandleAsync(message);
         Assert.Equal(ScanStatus.Scored, outcome.Result!.Status);
         Assert.Equal(new ModelReference(forced.Candidate.Version, forced.Candidate.Sha256!), outcome.Result.Model);
-        Assert.True(firstSeconds < 120, $"the first run took {firstSeconds:0} s");
+        // A guard against a run gone pathologically slow, not a benchmark: ~80 s on an idle 2-core machine, 127 s seen under load.
+        Assert.True(firstSeconds < 240, $"the first run took {firstSeconds:0} s");
     }
 
     [Fact]
