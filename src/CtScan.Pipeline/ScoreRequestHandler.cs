@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Azure;
 using CtScan.Contracts;
+using CtScan.Scoring;
 using CtScan.Tensors;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,8 +29,12 @@ public class ScoreRequestHandler
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
+    /// <summary>Bounds the inferences this instance runs at once (<see cref="PipelineOptions.MaxConcurrentInferences"/>): the memory budget.</summary>
+    private readonly SemaphoreSlim _inferenceSlots;
+
     protected ScoreRequestHandler()
     {
+        _inferenceSlots = new SemaphoreSlim(1);
         _clients = null!;
         _models = null!;
         _ingestor = null!;
@@ -47,6 +52,7 @@ public class ScoreRequestHandler
         _results = results ?? throw new ArgumentNullException(nameof(results));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        _inferenceSlots = new SemaphoreSlim(clients.Options.MaxConcurrentInferences);
     }
 
     /// <summary>Scores the request in <paramref name="message"/> (the queue message text, a JSON <see cref="ScoreRequest"/>).</summary>
@@ -110,7 +116,18 @@ public class ScoreRequestHandler
                 return await WriteAsync(Reject(request, ScanErrorCodes.NonFiniteValues, $"tensor {tensorName} holds NaN or infinite values", timings, total), rebuilt, cancellationToken).ConfigureAwait(false);
 
         step.Restart();
-        var score = lease.Scorer.Score(tensor.Data, cancellationToken);
+        await _inferenceSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ScanScore score;
+        try
+        {
+            timings["inferenceWait"] = step.Elapsed.TotalMilliseconds;
+            step.Restart();
+            score = lease.Scorer.Score(tensor.Data, cancellationToken);
+        }
+        finally
+        {
+            _inferenceSlots.Release();
+        }
         timings["inference"] = step.Elapsed.TotalMilliseconds;
         if (metadata.TryGetValue(TensorMetadata.PreprocessMs, out var preprocessMs)
             && double.TryParse(preprocessMs, NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
