@@ -32,6 +32,12 @@ public class ScoreRequestHandler
     /// <summary>Bounds the inferences this instance runs at once (<see cref="PipelineOptions.MaxConcurrentInferences"/>): the memory budget.</summary>
     private readonly SemaphoreSlim _inferenceSlots;
 
+    private int _inferencesRunning;
+    private int _peakInferencesRunning;
+
+    /// <summary>The most inferences this handler has run at once (what the memory budget rests on; the bench reports it).</summary>
+    public int PeakConcurrentInferences => Volatile.Read(ref _peakInferencesRunning);
+
     protected ScoreRequestHandler()
     {
         _inferenceSlots = new SemaphoreSlim(1);
@@ -122,7 +128,17 @@ public class ScoreRequestHandler
         {
             timings["inferenceWait"] = step.Elapsed.TotalMilliseconds;
             step.Restart();
-            score = lease.Scorer.Score(tensor.Data, cancellationToken);
+            int running = Interlocked.Increment(ref _inferencesRunning);
+            for (int peak = Volatile.Read(ref _peakInferencesRunning); running > peak; peak = Volatile.Read(ref _peakInferencesRunning))
+                Interlocked.CompareExchange(ref _peakInferencesRunning, running, peak);
+            try
+            {
+                score = lease.Scorer.Score(tensor.Data, cancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inferencesRunning);
+            }
         }
         finally
         {
