@@ -29,18 +29,11 @@ public class ScoreRequestHandler
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
-    /// <summary>Bounds the inferences this instance runs at once (<see cref="PipelineOptions.MaxConcurrentInferences"/>): the memory budget.</summary>
-    private readonly SemaphoreSlim _inferenceSlots;
-
-    private int _inferencesRunning;
-    private int _peakInferencesRunning;
-
-    /// <summary>The most inferences this handler has run at once (what the memory budget rests on; the bench reports it).</summary>
-    public int PeakConcurrentInferences => Volatile.Read(ref _peakInferencesRunning);
+    private readonly InferenceGate _inferences;
 
     protected ScoreRequestHandler()
     {
-        _inferenceSlots = new SemaphoreSlim(1);
+        _inferences = new InferenceGate(1);
         _clients = null!;
         _models = null!;
         _ingestor = null!;
@@ -49,8 +42,9 @@ public class ScoreRequestHandler
         _time = TimeProvider.System;
     }
 
+    /// <param name="inferences">The instance's inference bound (default: a gate of <see cref="PipelineOptions.MaxConcurrentInferences"/> slots).</param>
     public ScoreRequestHandler(PipelineClients clients, ModelProvider models, ScanIngestor ingestor, ResultStore results,
-        ILogger<ScoreRequestHandler>? logger = null, TimeProvider? timeProvider = null)
+        ILogger<ScoreRequestHandler>? logger = null, TimeProvider? timeProvider = null, InferenceGate? inferences = null)
     {
         _clients = clients ?? throw new ArgumentNullException(nameof(clients));
         _models = models ?? throw new ArgumentNullException(nameof(models));
@@ -58,7 +52,7 @@ public class ScoreRequestHandler
         _results = results ?? throw new ArgumentNullException(nameof(results));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
-        _inferenceSlots = new SemaphoreSlim(clients.Options.MaxConcurrentInferences);
+        _inferences = inferences ?? new InferenceGate(clients.Options.MaxConcurrentInferences);
     }
 
     /// <summary>Scores the request in <paramref name="message"/> (the queue message text, a JSON <see cref="ScoreRequest"/>).</summary>
@@ -122,27 +116,12 @@ public class ScoreRequestHandler
                 return await WriteAsync(Reject(request, ScanErrorCodes.NonFiniteValues, $"tensor {tensorName} holds NaN or infinite values", timings, total), rebuilt, cancellationToken).ConfigureAwait(false);
 
         step.Restart();
-        await _inferenceSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
         ScanScore score;
-        try
+        using (await _inferences.EnterAsync(cancellationToken).ConfigureAwait(false))
         {
             timings["inferenceWait"] = step.Elapsed.TotalMilliseconds;
             step.Restart();
-            int running = Interlocked.Increment(ref _inferencesRunning);
-            for (int peak = Volatile.Read(ref _peakInferencesRunning); running > peak; peak = Volatile.Read(ref _peakInferencesRunning))
-                Interlocked.CompareExchange(ref _peakInferencesRunning, running, peak);
-            try
-            {
-                score = lease.Scorer.Score(tensor.Data, cancellationToken);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _inferencesRunning);
-            }
-        }
-        finally
-        {
-            _inferenceSlots.Release();
+            score = lease.Scorer.Score(tensor.Data, cancellationToken);
         }
         timings["inference"] = step.Elapsed.TotalMilliseconds;
         if (metadata.TryGetValue(TensorMetadata.PreprocessMs, out var preprocessMs)
