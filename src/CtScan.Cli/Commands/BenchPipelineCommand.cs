@@ -54,7 +54,9 @@ internal static partial class BenchPipelineCommand
             string statsFile = Path.Combine(temp.FullName, "host-stats.json");
             await using var host = await HostProcess.StartAsync(azurite.ConnectionString, temp.FullName, statsFile, ct);
             stdout.WriteLine($"model {published.Version}; local host pid {host.Id} (queues polled ≤ 1 s; blob trigger: Azurite container scan every 2 s); {Environment.ProcessorCount} cores");
-            stdout.WriteLine($"host concurrency: {HostConcurrency.Describe(Path.Combine(AppContext.BaseDirectory, "host.json"))}; {services.Options.MaxConcurrentInferences} inference(s) at a time, {services.Options.OnnxScorerOptions.IntraOpThreads} intra-op threads, ONNX Runtime arena {(services.Options.OnnxScorerOptions.EnableCpuMemArena ? "on" : "off")}");
+            // The host reads its settings as the local host does: this environment (inherited), over the defaults.
+            var hostOptions = PipelineOptions.FromSettings(key => key == "AzureWebJobsStorage" ? azurite.ConnectionString : Environment.GetEnvironmentVariable(key));
+            stdout.WriteLine($"host concurrency: {HostConcurrency.Describe(Path.Combine(AppContext.BaseDirectory, "host.json"))}; {hostOptions.MaxConcurrentInferences} inference(s) at a time, {hostOptions.OnnxScorerOptions.IntraOpThreads} intra-op threads, ONNX Runtime arena {(hostOptions.OnnxScorerOptions.EnableCpuMemArena ? "on" : "off")}");
 
             // 1. Latency: one scan at a time.
             stdout.WriteLine($"latency: {runs} sequential runs of one {size} int16 .nii.gz phantom (a warm-up first)");
