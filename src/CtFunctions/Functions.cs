@@ -47,6 +47,21 @@ public sealed class BlobTriggerPoison(PoisonHandler handler)
         handler.HandleBlobTriggerPoisonAsync(message, cancellationToken);
 }
 
+/// <summary>
+/// Every five minutes: scans without a result for <c>CtScan__SweepGraceMinutes</c> (default 15) are ingested again,
+/// and the events Event Grid dead-lettered into <c>CtScan__DeadLetterContainer</c> (default eventgrid-deadletter) are
+/// replayed, so an event lost between Event Grid and the app still gets its scan a result.
+/// </summary>
+public sealed class SweepPendingScans(ScheduledSweep sweep)
+{
+    /// <summary>Every five minutes, at second 0 (NCRONTAB with seconds).</summary>
+    public const string Schedule = "0 */5 * * * *";
+
+    [Function(nameof(SweepPendingScans))]
+    public Task RunAsync([TimerTrigger(Schedule)] TimerInfo timer, CancellationToken cancellationToken) =>
+        sweep.RunAsync(cancellationToken);
+}
+
 /// <summary>The app setting prefix of the storage connection (a connection string locally, managed identity in Azure).</summary>
 internal static class StorageConnection
 {

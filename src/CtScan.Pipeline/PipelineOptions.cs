@@ -90,7 +90,20 @@ public sealed record PipelineOptions
     /// <summary>Limits of the NIfTI reader (the largest declared voxel data block).</summary>
     public NiftiReadOptions NiftiReadOptions { get; init; } = NiftiReadOptions.Default;
 
-    public OnnxScorerOptions OnnxScorerOptions { get; init; } = new();
+    /// <summary>
+    /// The scorer's ONNX Runtime settings: by default lean (no arena, no memory pattern: each inference's ~300 MB of
+    /// activations is freed when it ends) with one intra-op thread per core, since <see cref="MaxConcurrentInferences"/>
+    /// runs one inference at a time. See docs/operations.md for the measured memory budget.
+    /// </summary>
+    public OnnxScorerOptions OnnxScorerOptions { get; init; } = OnnxScorerOptions.Lean(Environment.ProcessorCount);
+
+    /// <summary>
+    /// Inferences one instance runs at once (<c>CtScan__MaxConcurrentInferences</c>; default 1). The queue trigger hands
+    /// the app several messages at a time (host.json batchSize + newBatchThreshold); each inference of the seed-size
+    /// model needs ~300 MB of activations and already uses every core, so more at once buys no throughput and costs
+    /// memory. The others wait (their wait is the result's timingsMs.inferenceWait).
+    /// </summary>
+    public int MaxConcurrentInferences { get; init; } = 1;
 
     /// <summary>
     /// The hosts' queue/blob maxDequeueCount (host.json): how many attempts a message or blob gets before it lands in
@@ -151,6 +164,10 @@ public sealed record PipelineOptions
             options = options with { PendingSweepGrace = TimeSpan.FromSeconds(ParseDouble("CtScan__PendingGraceSeconds", grace)) };
         if (Get("CtScan__PendingIngestedGraceSeconds") is { } ingestedGrace)
             options = options with { PendingSweepIngestedGrace = TimeSpan.FromSeconds(ParseDouble("CtScan__PendingIngestedGraceSeconds", ingestedGrace)) };
+        if (Get("CtScan__MaxConcurrentInferences") is { } inferences)
+            options = options with { MaxConcurrentInferences = (int)ParseDouble("CtScan__MaxConcurrentInferences", inferences) };
+        if (Get("CtScan__IntraOpThreads") is { } threads)
+            options = options with { OnnxScorerOptions = options.OnnxScorerOptions with { IntraOpThreads = (int)ParseDouble("CtScan__IntraOpThreads", threads) } };
         if (Get("CtScan__MaxScanBytes") is { } max)
             options = options with { MaxScanBytes = (long)ParseDouble("CtScan__MaxScanBytes", max) };
         if (Get("CtScan__ModelCacheDirectory") is { } cache)
@@ -187,6 +204,8 @@ public sealed record PipelineOptions
             throw new PipelineConfigurationException($"PendingSweepInterval, PendingSweepGrace and PendingSweepIngestedGrace must not be negative; got {PendingSweepInterval}, {PendingSweepGrace} and {PendingSweepIngestedGrace}");
         if (MaxScanBytes <= 0)
             throw new PipelineConfigurationException($"MaxScanBytes must be positive; got {MaxScanBytes}");
+        if (MaxConcurrentInferences is < 1 or > 64)
+            throw new PipelineConfigurationException($"MaxConcurrentInferences must lie in [1, 64]; got {MaxConcurrentInferences}");
         if (MaxDequeueCount <= 0)
             throw new PipelineConfigurationException($"MaxDequeueCount must be positive; got {MaxDequeueCount}");
         if (BlobTriggerMaxAttempts <= 0)

@@ -18,7 +18,8 @@ public sealed class PipelineServices : IDisposable
         Models = new ModelProvider(Registry, Clients.Options, logs.CreateLogger<ModelProvider>(), timeProvider);
         Results = new ResultStore(Clients);
         Ingestor = new ScanIngestor(Clients, Models, Results, logs.CreateLogger<ScanIngestor>(), timeProvider);
-        Scorer = new ScoreRequestHandler(Clients, Models, Ingestor, Results, logs.CreateLogger<ScoreRequestHandler>(), timeProvider);
+        Inferences = new InferenceGate(options.MaxConcurrentInferences);
+        Scorer = new ScoreRequestHandler(Clients, Models, Ingestor, Results, logs.CreateLogger<ScoreRequestHandler>(), timeProvider, Inferences);
         Poison = new PoisonHandler(Clients, Results, logs.CreateLogger<PoisonHandler>(), timeProvider);
     }
 
@@ -30,6 +31,9 @@ public sealed class PipelineServices : IDisposable
     public ResultStore Results { get; }
     public ScanIngestor Ingestor { get; }
     public ScoreRequestHandler Scorer { get; }
+
+    /// <summary>The instance's bound on concurrent inferences (the memory budget).</summary>
+    public InferenceGate Inferences { get; }
     public PoisonHandler Poison { get; }
 
     public void Dispose() => Models.Dispose();

@@ -31,9 +31,12 @@ public class ScoreRequestHandler
     private readonly TimeProvider _time;
     private readonly ScanFreshness _freshness;
 
+    private readonly InferenceGate _inferences;
+
     protected ScoreRequestHandler()
     {
         _freshness = null!;
+        _inferences = new InferenceGate(1);
         _clients = null!;
         _models = null!;
         _ingestor = null!;
@@ -42,8 +45,9 @@ public class ScoreRequestHandler
         _time = TimeProvider.System;
     }
 
+    /// <param name="inferences">The instance's inference bound (default: a gate of <see cref="PipelineOptions.MaxConcurrentInferences"/> slots).</param>
     public ScoreRequestHandler(PipelineClients clients, ModelProvider models, ScanIngestor ingestor, ResultStore results,
-        ILogger<ScoreRequestHandler>? logger = null, TimeProvider? timeProvider = null)
+        ILogger<ScoreRequestHandler>? logger = null, TimeProvider? timeProvider = null, InferenceGate? inferences = null)
     {
         _clients = clients ?? throw new ArgumentNullException(nameof(clients));
         _models = models ?? throw new ArgumentNullException(nameof(models));
@@ -52,6 +56,7 @@ public class ScoreRequestHandler
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         _freshness = new ScanFreshness(clients);
+        _inferences = inferences ?? new InferenceGate(clients.Options.MaxConcurrentInferences);
     }
 
     /// <summary>Scores the request in <paramref name="message"/> (the queue message text, a JSON <see cref="ScoreRequest"/>).</summary>
@@ -133,7 +138,12 @@ public class ScoreRequestHandler
         ScanScore score;
         try
         {
-            score = lease.Scorer.Score(tensor.Data, cancellationToken);
+            using (await _inferences.EnterAsync(cancellationToken).ConfigureAwait(false))
+            {
+                timings["inferenceWait"] = step.Elapsed.TotalMilliseconds;
+                step.Restart();
+                score = lease.Scorer.Score(tensor.Data, cancellationToken);
+            }
         }
         catch (InvalidModelOutputException error)
         {

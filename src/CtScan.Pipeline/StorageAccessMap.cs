@@ -125,9 +125,8 @@ public static class StorageAccessMap
             { BroaderBecause = "no built-in role grants read and write without delete" },
         new(StoragePrincipal.FunctionsApp, StorageResource.Container(PipelineOptions.DefaultModelsContainer), ReadList, StorageRole.BlobDataReader,
             "reads `models/current.json` and the serving version; never writes the registry"),
-        new(StoragePrincipal.FunctionsApp, StorageResource.Container(EventGridDeadLetterContainer), StorageAccess.Read | StorageAccess.Delete | StorageAccess.List, StorageRole.BlobDataContributor,
-            "the timer sweep replays dead-lettered events and deletes them")
-            { BroaderBecause = "no built-in role grants delete without write" },
+        new(StoragePrincipal.FunctionsApp, StorageResource.Container(EventGridDeadLetterContainer), All, StorageRole.BlobDataContributor,
+            "the timer sweep replays dead-lettered events and deletes them; moves a malformed one aside (`malformed/`)"),
         // Functions app: the host itself.
         new(StoragePrincipal.FunctionsApp, StorageResource.Container(HostContainer), All, StorageRole.BlobDataContributor,
             "Functions host: singleton locks, blob-trigger receipts, timer schedule status"),

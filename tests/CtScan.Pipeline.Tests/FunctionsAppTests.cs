@@ -12,7 +12,7 @@ namespace CtScan.Pipeline.Tests;
 /// </summary>
 public class FunctionsAppTests
 {
-    private static JsonArray Metadata()
+    internal static JsonArray Metadata()
     {
         var testBin = new DirectoryInfo(AppContext.BaseDirectory); // tests/CtScan.Pipeline.Tests/bin/<Config>/net10.0/
         string configuration = testBin.Parent!.Name;
@@ -32,7 +32,7 @@ public class FunctionsAppTests
     public void Metadata_ListsExactlyThePipelinesFunctions()
     {
         var names = Metadata().Select(f => (string)f!["name"]!).Order().ToArray();
-        Assert.Equal(["BlobTriggerPoison", "PreprocessScan", "ScoreScan", "ScoreScanPoison"], names);
+        Assert.Equal(["BlobTriggerPoison", "PreprocessScan", "ScoreScan", "ScoreScanPoison", "SweepPendingScans"], names);
     }
 
     [Fact]

@@ -16,10 +16,14 @@ namespace CtScan.Cli.Commands;
 /// <summary>
 /// <c>ctscan bench pipeline</c>: the local pipeline end to end on a private Azurite (in memory) with the local host as
 /// a child process, as `ctscan up` runs it: upload-to-result latency of one scan (sequential runs) with where the time
-/// goes, throughput for a batch, and the scoring host's working set over many scans with its ONNX Runtime session count.
+/// goes, throughput for a batch, and the scoring host's working set over many scans with its ONNX Runtime session count;
+/// last, the host's peak working set against <see cref="MemoryBudgetMiB"/>.
 /// </summary>
 internal static partial class BenchPipelineCommand
 {
+    /// <summary>The scoring host's memory budget (docs/operations.md): 1.5 GiB, leaving a quarter of a 2048 MB Flex instance.</summary>
+    public const double MemoryBudgetMiB = 1536;
+
     public static Command Create()
     {
         var scans = new Option<int>("--scans") { Description = "Scans in the throughput batch", DefaultValueFactory = _ => 50 };
@@ -50,6 +54,9 @@ internal static partial class BenchPipelineCommand
             string statsFile = Path.Combine(temp.FullName, "host-stats.json");
             await using var host = await HostProcess.StartAsync(azurite.ConnectionString, temp.FullName, statsFile, ct);
             stdout.WriteLine($"model {published.Version}; local host pid {host.Id} (queues polled ≤ 1 s; blob trigger: Azurite container scan every 2 s); {Environment.ProcessorCount} cores");
+            // The host reads its settings as the local host does: this environment (inherited), over the defaults.
+            var hostOptions = PipelineOptions.FromSettings(key => key == "AzureWebJobsStorage" ? azurite.ConnectionString : Environment.GetEnvironmentVariable(key));
+            stdout.WriteLine($"host concurrency: {HostConcurrency.Describe(Path.Combine(AppContext.BaseDirectory, "host.json"))}; {hostOptions.MaxConcurrentInferences} inference(s) at a time, {hostOptions.OnnxScorerOptions.IntraOpThreads} intra-op threads, ONNX Runtime arena {(hostOptions.OnnxScorerOptions.EnableCpuMemArena ? "on" : "off")}");
 
             // 1. Latency: one scan at a time.
             stdout.WriteLine($"latency: {runs} sequential runs of one {size} int16 .nii.gz phantom (a warm-up first)");
@@ -85,6 +92,9 @@ internal static partial class BenchPipelineCommand
             foreach (var file in files) File.Delete(file);
             int scored = batchResults.Count(r => r.Status == ScanStatus.Scored);
             stdout.WriteLine($"throughput: {batch} × {size} uploaded in {uploadSeconds:F1} s, all results after {seconds:F1} s → {batch / seconds * 60:F1} scans/min ({scored} scored; {host.Swept} picked up by the pending-scan sweep so far)");
+            await Task.Delay(TimeSpan.FromSeconds(1.5), ct); // a fresh stats snapshot
+            var afterBatch = HostStats.TryRead(statsFile) ?? throw new InvalidOperationException($"the host wrote no stats to {statsFile}");
+            stdout.WriteLine($"scoring host after the batch: working set {afterBatch.WorkingSetBytes / 1048576.0:F0} MiB, peak {afterBatch.PeakWorkingSetBytes / 1048576.0:F0} MiB");
 
             // 3. Memory: waves of 50 small scans; the host's working set after each wave.
             if (memoryScans > 0)
@@ -110,6 +120,10 @@ internal static partial class BenchPipelineCommand
                     stdout.WriteLine($"{done,8} {stats.WorkingSetBytes / 1048576.0,16:F0} {stats.PeakWorkingSetBytes / 1048576.0,10:F0} {stats.ManagedHeapBytes / 1048576.0,12:F0} {$"{stats.ScorersCreated}/{stats.ScorersLive}",26}");
                 }
             }
+            await Task.Delay(TimeSpan.FromSeconds(1.5), ct);
+            var final = HostStats.TryRead(statsFile) ?? throw new InvalidOperationException($"the host wrote no stats to {statsFile}");
+            double peak = final.PeakWorkingSetBytes / 1048576.0;
+            stdout.WriteLine($"peak working set of the scoring host: {peak:F0} MiB (budget {MemoryBudgetMiB:F0} MiB: {(peak <= MemoryBudgetMiB ? "within" : "OVER")})");
         }
         finally
         {
@@ -292,5 +306,18 @@ internal static partial class BenchPipelineCommand
             }
             _process.Dispose();
         }
+    }
+}
+
+/// <summary>The queue and blob trigger concurrency a host.json allows, in words.</summary>
+internal static class HostConcurrency
+{
+    public static string Describe(string hostJsonPath)
+    {
+        if (!File.Exists(hostJsonPath)) return $"no {hostJsonPath}";
+        var extensions = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(hostJsonPath))?["extensions"];
+        int batch = (int?)extensions?["queues"]?["batchSize"] ?? 16, threshold = (int?)extensions?["queues"]?["newBatchThreshold"] ?? batch / 2;
+        int blobs = (int?)extensions?["blobs"]?["maxDegreeOfParallelism"] ?? 8 * Environment.ProcessorCount;
+        return $"up to {batch + threshold} queue messages per queue function (batchSize {batch} + newBatchThreshold {threshold}), {blobs} blob trigger(s) at once";
     }
 }

@@ -41,7 +41,7 @@ internal sealed class StorageOptions
             : Environment.GetEnvironmentVariable(FunctionsConnectionVariable) is { Length: > 0 } fromFunctions ? fromFunctions
             : ConnectionFile.Find();
         return connection is null
-            ? throw new ArgumentException($"no storage account: pass --connection or --account-url, set {ConnectionVariable} (or {FunctionsConnectionVariable}), or start `ctscan up` (it writes {UpCommand.DefaultDataFolder}/{ConnectionFile.FileName})")
+            ? throw new ArgumentException($"no storage account: pass --connection or --account-url, set {ConnectionVariable} (or {FunctionsConnectionVariable}), or start `ctscan up` (it writes {ConnectionFile.DefaultDataFolder}/{ConnectionFile.FileName})")
             : PipelineOptions.ForConnectionString(connection).Validated();
     }
 }

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using CtScan.Cli.Progress;
-using CtScan.Cli.Retraining;
 using CtScan.Pipeline;
+using CtScan.Retraining;
 using CtScan.Training;
 
 namespace CtScan.Cli.Commands;
@@ -79,7 +79,7 @@ internal static class TrainCommand
                     Device = parse.GetValue(device)!,
                     Force = parse.GetValue(force),
                     Promote = !parse.GetValue(noPromote),
-                }, stdout);
+                }, stdout, new ConsoleTrainingObserver(stdout));
                 await job.RunAsync(ct);
                 return;
             }
@@ -99,7 +99,7 @@ internal static class TrainCommand
     }
 
     /// <summary>A progress bar per epoch with the running loss and accuracy, then one Keras-style line per epoch.</summary>
-    internal sealed class ConsoleTrainingObserver(TextWriter stdout) : ITrainingRunObserver
+    internal sealed class ConsoleTrainingObserver(TextWriter stdout) : IRetrainingObserver
     {
         private readonly ProgressDisplay _display = ProgressDisplay.Create(stdout);
         private ProgressBar? _bar;
@@ -135,6 +135,8 @@ internal static class TrainCommand
             _bar?.Dispose();
             _bar = null;
         }
+
+        public void TrainingFinished(TrainingResult result, TrainingRun run, TrainingRunPaths paths) => Summarize(result, run, paths);
 
         public void Summarize(TrainingResult result, TrainingRun run, TrainingRunPaths paths)
         {

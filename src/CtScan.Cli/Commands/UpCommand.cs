@@ -20,7 +20,7 @@ public static class UpCommand
     /// <summary>The line printed once everything is running (tests wait for it).</summary>
     public const string ReadyLine = "ctscan up: ready";
 
-    public const string DefaultDataFolder = ".azurite";
+    public const string DefaultDataFolder = ConnectionFile.DefaultDataFolder;
 
     public static Command Create()
     {
@@ -108,23 +108,4 @@ public static class UpCommand
 
     private static IEnumerable<string> StorageNames(PipelineOptions o) =>
         [o.ScansContainer, o.TensorsContainer, o.ResultsContainer, o.ModelsContainer, o.TrainingContainer, o.ScoreRequestsQueue, o.ScoreRequestsPoisonQueue, o.BlobTriggerPoisonQueue];
-}
-
-/// <summary>Where <c>ctscan up</c> leaves its connection string for the other verbs.</summary>
-public static class ConnectionFile
-{
-    public const string FileName = "connection.txt";
-
-    public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, FileName);
-
-    /// <summary>The connection string of a running <c>ctscan up</c>: <c>.azurite/connection.txt</c> in the current folder or a parent.</summary>
-    public static string? Find()
-    {
-        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, UpCommand.DefaultDataFolder, FileName);
-            if (File.Exists(candidate) && File.ReadAllText(candidate).Trim() is { Length: > 0 } text) return text;
-        }
-        return null;
-    }
 }

@@ -58,6 +58,8 @@ public sealed class OnnxScorer : IDisposable
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            EnableCpuMemArena = options.EnableCpuMemArena,
+            EnableMemoryPattern = options.EnableMemoryPattern,
         };
         try
         {

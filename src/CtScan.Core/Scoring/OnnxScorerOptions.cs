@@ -6,6 +6,27 @@ public sealed record OnnxScorerOptions
     /// <summary>Threads one inference may use (ONNX Runtime's intra-op pool); 0 lets ONNX Runtime choose (one per core).</summary>
     public int IntraOpThreads { get; init; }
 
+    /// <summary>
+    /// ONNX Runtime's CPU memory arena (default on, ONNX Runtime's default). The arena keeps every block it ever
+    /// allocated for reuse, so concurrent inferences of a full-size model ratchet the process up to their combined peak
+    /// and never give it back; off, each inference's activations are freed when it ends. The scoring pipeline turns it off.
+    /// </summary>
+    public bool EnableCpuMemArena { get; init; } = true;
+
+    /// <summary>
+    /// ONNX Runtime's memory pattern (default on): after the first run it plans and pre-allocates one block per input
+    /// shape holding all intermediate tensors. Faster allocation, but the block lives as long as the session does.
+    /// </summary>
+    public bool EnableMemoryPattern { get; init; } = true;
+
+    /// <summary>The lean settings of a long-running scoring host: no arena, no memory pattern, one thread per core.</summary>
+    public static OnnxScorerOptions Lean(int intraOpThreads) => new()
+    {
+        IntraOpThreads = intraOpThreads,
+        EnableCpuMemArena = false,
+        EnableMemoryPattern = false,
+    };
+
     public OnnxScorerOptions Validated()
     {
         if (IntraOpThreads < 0)

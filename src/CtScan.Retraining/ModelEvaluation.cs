@@ -7,7 +7,7 @@ using CtScan.Scoring;
 using CtScan.Tensors;
 using CtScan.Training;
 
-namespace CtScan.Cli.Retraining;
+namespace CtScan.Retraining;
 
 /// <summary>One model's metrics on a validation set, scored with ONNX Runtime exactly as it is served.</summary>
 public sealed record ModelEvaluation(string Version, string Sha256, int Count, double Auc, double Accuracy, double Loss,

@@ -1,36 +1,35 @@
+using Azure;
 using Azure.Storage.Blobs;
-using CtScan.Cli.Retraining;
 using CtScan.Contracts;
 using CtScan.LocalHost.Azurite;
 using CtScan.Nifti;
 using CtScan.Phantoms;
 using CtScan.Pipeline;
 using CtScan.Preprocessing;
+using CtScan.Retraining;
 using CtScan.Tensors;
-using CtScan.Training;
-using static CtScan.Cli.Tests.Retraining.RetrainingTestData;
+using static CtScan.Training.Tests.Retraining.RetrainingTestData;
 
-namespace CtScan.Cli.Tests.Retraining;
+namespace CtScan.Training.Tests.Retraining;
 
 /// <summary>The retraining job's data side: the training container's layouts and failures, and tensors reused from <c>tensors/</c>.</summary>
 public sealed class StorageTrainingDataTests
 {
     [Fact]
-    public async Task FromStorage_EmptyTrainingContainer_Exit2NamingTheContainer()
+    public async Task RunAsync_EmptyTrainingContainer_InvalidDataNamingTheContainer()
     {
         await using var azurite = await AzuriteServer.StartAsync();
         await new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("training").CreateIfNotExistsAsync();
         using var temp = new TempFolder();
 
-        var (exit, _, error) = await CliRunner.RunAsync(["train", "--from-storage", "--connection", azurite.ConnectionString, "--out", temp.Path("work"), .. SmallModel]);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => Job(azurite.ConnectionString, temp.Path("work"), SmallTraining(1), TextWriter.Null).RunAsync());
 
-        Assert.Equal(2, exit);
-        Assert.Contains("error: the training container 'training'", error);
-        Assert.Contains("has no training scans: expected CT-0/ (normal) and CT-23/ (abnormal) folders", error);
+        Assert.StartsWith("the training container 'training'", error.Message);
+        Assert.Contains("has no training scans: expected CT-0/ (normal) and CT-23/ (abnormal) folders", error.Message);
     }
 
     [Fact]
-    public async Task FromStorage_OneClassOnly_Exit2()
+    public async Task RunAsync_OneClassOnly_InvalidData_NothingDownloaded()
     {
         await using var azurite = await AzuriteServer.StartAsync();
         var training = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("training");
@@ -39,33 +38,31 @@ public sealed class StorageTrainingDataTests
             await training.GetBlobClient(name).UploadAsync(BinaryData.FromString("not read"));
         using var temp = new TempFolder();
 
-        var (exit, _, error) = await CliRunner.RunAsync(["train", "--from-storage", "--connection", azurite.ConnectionString, "--out", temp.Path("work"), .. SmallModel]);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => Job(azurite.ConnectionString, temp.Path("work"), SmallTraining(1), TextWriter.Null).RunAsync());
 
-        Assert.Equal(2, exit);
-        Assert.Contains("has scans of one class only (2 normal, 0 abnormal)", error);
+        Assert.Contains("has scans of one class only (2 normal, 0 abnormal)", error.Message);
         Assert.False(File.Exists(temp.Path("work/data/CT-0/a.nii")), "nothing is downloaded for data that cannot train");
     }
 
     [Fact]
-    public async Task FromStorage_StorageUnreachable_Exit1WithAClearMessage()
+    public async Task RunAsync_StorageUnreachable_RequestFailedNamingTheContainerUrl()
     {
         using var temp = new TempFolder();
         string closed = $"DefaultEndpointsProtocol=http;AccountName={AzuriteServer.AccountName};AccountKey={AzuriteServer.AccountKey};BlobEndpoint=http://127.0.0.1:9/{AzuriteServer.AccountName};QueueEndpoint=http://127.0.0.1:9/{AzuriteServer.AccountName};";
 
-        var (exit, _, error) = await CliRunner.RunAsync(["train", "--from-storage", "--connection", closed, "--out", temp.Path("work"), .. SmallModel]);
+        var error = await Assert.ThrowsAsync<RequestFailedException>(() => Job(closed, temp.Path("work"), SmallTraining(1), TextWriter.Null).RunAsync());
 
-        Assert.Equal(1, exit);
-        Assert.Contains("error: storage unreachable: cannot read http://127.0.0.1:9/devstoreaccount1/training", error);
+        Assert.StartsWith("storage unreachable: cannot read http://127.0.0.1:9/devstoreaccount1/training", error.Message);
     }
 
     [Fact]
-    public async Task FromStorage_LabelsCsv_TrainsOnTheListedBlobs_ReusingTensorsFromTheTensorsContainer()
+    public async Task RunAsync_LabelsCsv_TrainsOnTheListedBlobs_ReusingTensorsFromTheTensorsContainer()
     {
         await using var azurite = await AzuriteServer.StartAsync();
         using var temp = new TempFolder();
         var service = new BlobServiceClient(azurite.ConnectionString);
         var training = service.GetBlobContainerClient("training");
-        var scans = await UploadPhantomsAsync(training, temp, perClass: 4, (label, n) => $"ward-{n % 2}/{label.ToString().ToLowerInvariant()}-{n}.nii");
+        var scans = await UploadPhantomsAsync(training, temp.Directory.FullName, perClass: 4, (label, n) => $"ward-{n % 2}/{label.ToString().ToLowerInvariant()}-{n}.nii");
         await training.GetBlobClient("ward-0/unlisted.nii").UploadAsync(BinaryData.FromBytes(scans.Values.First()));
         string csv = "scan,label\n" + string.Join("\n", scans.Keys.Select(name => $"{name},{(name.Contains("abnormal") ? 1 : 0)}"));
         await training.GetBlobClient("labels.csv").UploadAsync(BinaryData.FromString(csv));
@@ -88,18 +85,16 @@ public sealed class StorageTrainingDataTests
             uploaded[sha256] = npy.ToArray();
         }
 
-        var (exit, output, error) = await CliRunner.RunAsync(["train", "--from-storage", "--connection", azurite.ConnectionString, "--out", temp.Path("work"),
-            "--epochs", "1", "--learning-rate", LearningRate, .. SmallModel]);
+        var output = new StringWriter();
+        var report = (await Job(azurite.ConnectionString, temp.Path("work"), SmallTraining(1), output).RunAsync()).Report;
 
-        Assert.True(exit == 0, error + output);
-        Assert.Contains("training data (labels.csv): 8 scans (4 normal, 4 abnormal); 9 downloaded", output); // 8 scans + labels.csv, not the unlisted one
+        Assert.Contains("training data (labels.csv): 8 scans (4 normal, 4 abnormal); 9 downloaded", output.ToString()); // 8 scans + labels.csv, not the unlisted one
         Assert.False(File.Exists(temp.Path("work/data/ward-0/unlisted.nii")));
-        var (_, report) = await ReadReportAsync(service.GetBlobContainerClient("models"), output);
-        Assert.Equal("labels.csv", (string?)report["data"]!["layout"]);
-        Assert.Equal(8, (int)report["tensors"]!["seededFromStorage"]!);
-        Assert.Equal(0, (int)report["tensors"]!["preprocessed"]!);   // no scan was preprocessed: every tensor came from storage
-        Assert.Equal(8, (int)report["tensors"]!["cacheHits"]!);
-        Assert.Equal("promoted", (string?)report["decision"]);
+        Assert.Equal("labels.csv", report.Data.Layout);
+        Assert.Equal(8, report.Tensors.SeededFromStorage);
+        Assert.Equal(0, report.Tensors.Preprocessed);   // no scan was preprocessed: every tensor came from storage
+        Assert.Equal(8, report.Tensors.CacheHits);
+        Assert.Equal(RetrainingDecision.Promoted, report.Decision);
         var cache = new TensorCache(temp.Path("work/.tensor-cache"), preprocessing);
         foreach (var (sha256, npy) in uploaded)
             Assert.Equal(npy, await File.ReadAllBytesAsync(cache.EntryPath(sha256)));
@@ -144,22 +139,5 @@ public sealed class StorageTrainingDataTests
         Assert.Equal((0, 1), (cache.PreprocessedCount, cache.HitCount));
         var again = await TensorSeeder.SeedAsync(tensors, cache, paths);
         Assert.Equal((1, 0, 1), (again.AlreadyCached, again.Seeded, again.NotInStorage));
-    }
-}
-
-/// <summary>How <c>ctscan train</c> tells the local run from the storage job.</summary>
-public sealed class TrainArgumentsTests
-{
-    [Theory]
-    [InlineData(new[] { "train", "data", "--from-storage", "--connection", "UseDevelopmentStorage=true" }, "give either DATA")]
-    [InlineData(new[] { "train", "--out", "run" }, "give the training data folder DATA, or --from-storage")]
-    [InlineData(new[] { "train", "data" }, "--out is required")]
-    [InlineData(new[] { "train", "data", "--out", "run", "--force" }, "--force and --no-promote apply to --from-storage only")]
-    public async Task Train_InconsistentArguments_Exit2WithTheReason(string[] args, string message)
-    {
-        var (exit, _, error) = await CliRunner.RunAsync(args);
-
-        Assert.Equal(2, exit);
-        Assert.Contains(message, error);
     }
 }

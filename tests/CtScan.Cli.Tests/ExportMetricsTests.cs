@@ -5,7 +5,7 @@ using CtScan.Training;
 using CtScan.Training.Onnx;
 using CtScan.Training.Tests.Onnx;
 
-namespace CtScan.Cli.Tests.Retraining;
+namespace CtScan.Cli.Tests;
 
 /// <summary><c>ctscan export</c> and <see cref="ModelExport.FromCheckpoint"/> fill trainingMetrics and dataFingerprint from the run's files.</summary>
 public sealed class ExportMetricsTests : IDisposable

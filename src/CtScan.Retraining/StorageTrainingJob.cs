@@ -5,14 +5,13 @@ using System.Text.Json.Nodes;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using CtScan.Cli.Commands;
 using CtScan.Contracts;
 using CtScan.Pipeline;
 using CtScan.Scoring;
 using CtScan.Training;
 using CtScan.Training.Onnx;
 
-namespace CtScan.Cli.Retraining;
+namespace CtScan.Retraining;
 
 /// <summary>Settings of a <see cref="StorageTrainingJob"/>.</summary>
 public sealed record StorageTrainingOptions
@@ -47,9 +46,20 @@ public static class RetrainingDecision
     public const string UploadedOnly = "uploaded-only";
 }
 
-/// <summary>What a <see cref="StorageTrainingJob"/> run did.</summary>
-public sealed record StorageTrainingResult(string RunId, string Decision, string Reason, ModelEvaluation Candidate, ModelEvaluation? Current,
-    string CurrentVersionAfter, string ReportBlobPrefix, JsonObject Report);
+/// <summary>What a <see cref="StorageTrainingJob"/> run did: its report (also in storage) and the evaluations behind it.</summary>
+/// <param name="ReportBlobPrefix">Where the run's files are in the models container: <c>runs/&lt;run id&gt;/</c>.</param>
+public sealed record StorageTrainingResult(RetrainingReport Report, ModelEvaluation Candidate, ModelEvaluation? Current, string ReportBlobPrefix)
+{
+    public string RunId => Report.RunId;
+    public string Decision => Report.Decision;
+    public string CurrentVersionAfter => Report.CurrentAfter;
+}
+
+/// <summary>Follows a retraining run: the training's progress, then its summary (the command line prints both).</summary>
+public interface IRetrainingObserver : ITrainingRunObserver
+{
+    void TrainingFinished(TrainingResult result, TrainingRun run, TrainingRunPaths paths);
+}
 
 /// <summary>
 /// The scheduled retraining job (<c>ctscan train --from-storage</c>):
@@ -68,7 +78,9 @@ public sealed record StorageTrainingResult(string RunId, string Decision, string
 /// The candidate manifest's trainingMetrics.valAuc (and valAccuracy, valLoss, valSensitivity, valSpecificity, valCount)
 /// are the ONNX evaluation's, so the registry's manifest-based gate and this job agree on what the number means.
 /// </summary>
-public sealed class StorageTrainingJob(PipelineClients clients, StorageTrainingOptions options, TextWriter output, TimeProvider? clock = null)
+/// <param name="output">Where the run's progress lines go (the job's log).</param>
+/// <param name="observer">Follows the training itself (null: only the run's own lines are written).</param>
+public sealed class StorageTrainingJob(PipelineClients clients, StorageTrainingOptions options, TextWriter output, IRetrainingObserver? observer = null, TimeProvider? clock = null)
 {
     public const string RunsPrefix = "runs/";
     public const string ReportFileName = "report.json";
@@ -81,7 +93,7 @@ public sealed class StorageTrainingJob(PipelineClients clients, StorageTrainingO
     {
         var started = _clock.GetUtcNow();
         string runId = options.RunId ?? $"{started.UtcDateTime:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}"[..22];
-        var timings = new JsonObject();
+        var timings = new SortedDictionary<string, double>(StringComparer.Ordinal);
         var watch = Stopwatch.StartNew();
         void Lap(string step)
         {
@@ -116,9 +128,8 @@ public sealed class StorageTrainingJob(PipelineClients clients, StorageTrainingO
         Lap("tensorSeeding");
 
         // 3. Training.
-        var observer = new TrainCommand.ConsoleTrainingObserver(output);
         var result = await run.RunAsync(paths, options.Device, observer, cancellationToken).ConfigureAwait(false);
-        observer.Summarize(result, run, paths);
+        observer?.TrainingFinished(result, run, paths);
         cancellationToken.ThrowIfCancellationRequested();
         if (result.BestEpoch is null || !File.Exists(Path.Combine(paths.Checkpoint, "model.json")))
             throw new InvalidDataException("training completed no epoch: no checkpoint to export, nothing published");
@@ -189,74 +200,37 @@ public sealed class StorageTrainingJob(PipelineClients clients, StorageTrainingO
 
         // 7. The report.
         string prefix = $"{RunsPrefix}{runId}/";
-        var report = new JsonObject
-        {
-            ["schemaVersion"] = 1,
-            ["runId"] = runId,
-            ["startedAt"] = started.ToString("O", CultureInfo.InvariantCulture),
-            ["finishedAt"] = _clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
-            ["decision"] = decision,
-            ["reason"] = published.Reason,
-            ["gate"] = new JsonObject
-            {
-                ["rule"] = GateRule,
-                ["metric"] = TrainingRunMetadata.ValAuc,
-                ["force"] = options.Force,
-                ["promote"] = options.Promote,
-            },
-            ["currentBefore"] = pointer?.Version,
-            ["currentAfter"] = published.CurrentVersion,
-            ["candidate"] = Describe(candidate, published.Uploaded),
-            ["current"] = current is not null ? Describe(current, null) : pointer is null ? null : new JsonObject { ["version"] = pointer.Version, ["error"] = currentError },
-            ["data"] = new JsonObject
-            {
-                ["container"] = clients.Training.Name,
-                ["layout"] = mirror.Layout,
-                ["scans"] = mirror.Scans,
-                ["normal"] = mirror.Normal,
-                ["abnormal"] = mirror.Abnormal,
-                ["trainingScans"] = split.Training.Count,
-                ["validationScans"] = split.Validation.Count,
-                ["fingerprint"] = manifest.DataFingerprint,
-                ["downloaded"] = mirror.Downloaded,
-                ["alreadyPresent"] = mirror.Skipped,
-            },
-            ["tensors"] = new JsonObject
-            {
-                ["preprocessing"] = seeding.Preprocessing,
-                ["seededFromStorage"] = seeding.Seeded,
-                ["alreadyCached"] = seeding.AlreadyCached,
-                ["notInStorage"] = seeding.NotInStorage,
-                ["preprocessed"] = run.CacheCounts.Preprocessed,
-                ["cacheHits"] = run.CacheCounts.CacheHits,
-                ["currentModelSeededFromStorage"] = currentSeeding?.Seeded,
-                ["currentModelPreprocessed"] = currentSeeding?.Preprocessed,
-            },
-            ["training"] = new JsonObject
-            {
-                ["device"] = options.Device,
-                ["epochsRun"] = result.History.Count,
-                ["bestEpoch"] = result.BestEpoch,
-                ["stopReason"] = result.StopReason.ToString(),
-                ["steps"] = result.Steps,
-                ["widthMultiplier"] = run.Model.WidthMultiplier,
-                ["input"] = new JsonArray(run.Model.Input.Width, run.Model.Input.Height, run.Model.Input.Depth),
-                ["learningRate"] = run.Training.InitialLearningRate,
-                ["batchSize"] = run.Training.BatchSize,
-                ["seed"] = run.Training.Seed,
-            },
-            ["timingsSeconds"] = timings,
-        };
         timings["total"] = Math.Round((_clock.GetUtcNow() - started).TotalSeconds, 3);
-        TrainingReport.Write(Path.Combine(paths.Output, ReportFileName), report);
+        var report = new RetrainingReport
+        {
+            RunId = runId,
+            StartedAt = started,
+            FinishedAt = _clock.GetUtcNow(),
+            Decision = decision,
+            Reason = published.Reason,
+            Gate = new GateReport(GateRule, TrainingRunMetadata.ValAuc, options.Force, options.Promote),
+            CurrentBefore = pointer?.Version,
+            CurrentAfter = published.CurrentVersion,
+            Candidate = ModelReport.Of(candidate, published.Uploaded),
+            Current = current is not null ? ModelReport.Of(current) : pointer is null ? null : new ModelReport { Version = pointer.Version, Error = currentError },
+            Data = new DataReport(clients.Training.Name, mirror.Layout, mirror.Scans, mirror.Normal, mirror.Abnormal, split.Training.Count, split.Validation.Count,
+                manifest.DataFingerprint, mirror.Downloaded, mirror.Skipped),
+            Tensors = new TensorReport(seeding.Preprocessing, seeding.Seeded, seeding.AlreadyCached, seeding.NotInStorage, run.CacheCounts.Preprocessed,
+                run.CacheCounts.CacheHits, currentSeeding?.Seeded, currentSeeding?.Preprocessed),
+            Training = new TrainingSettingsReport(options.Device, result.History.Count, result.BestEpoch, result.StopReason.ToString(), result.Steps,
+                run.Model.WidthMultiplier, [run.Model.Input.Width, run.Model.Input.Height, run.Model.Input.Depth], run.Training.InitialLearningRate,
+                run.Training.BatchSize, run.Training.Seed),
+            TimingsSeconds = timings,
+        };
+        await File.WriteAllTextAsync(Path.Combine(paths.Output, ReportFileName), report.ToJson(), cancellationToken).ConfigureAwait(false);
         await UploadReportAsync(prefix, paths, report, cancellationToken).ConfigureAwait(false);
 
         output.WriteLine($"decision: {decision} ({published.Reason}); current model: {published.CurrentVersion}");
         output.WriteLine($"report: {clients.Models.Name}/{prefix}{ReportFileName}");
-        return new StorageTrainingResult(runId, decision, published.Reason, candidate, current, published.CurrentVersion, prefix, report);
+        return new StorageTrainingResult(report, candidate, current, prefix);
     }
 
-    private async Task UploadReportAsync(string prefix, TrainingRunPaths paths, JsonObject report, CancellationToken cancellationToken)
+    private async Task UploadReportAsync(string prefix, TrainingRunPaths paths, RetrainingReport report, CancellationToken cancellationToken)
     {
         async Task Upload(string name, BinaryData content, string contentType) =>
             await clients.Models.GetBlobClient(prefix + name).UploadAsync(content,
@@ -269,40 +243,16 @@ public sealed class StorageTrainingJob(PipelineClients clients, StorageTrainingO
         foreach (string side in new[] { "training", "validation" })
             foreach (var entry in split[side]!.AsArray())
                 entry!["scan"] = Path.GetRelativePath(paths.DataFolder, (string)entry["scan"]!).Replace(Path.DirectorySeparatorChar, '/');
-        await Upload(TrainingReport.SplitFileName, BinaryData.FromString(split.ToJsonString(CliJson.Indented)), "application/json").ConfigureAwait(false);
+        await Upload(TrainingReport.SplitFileName, BinaryData.FromString(split.ToJsonString(RetrainingReport.Json)), "application/json").ConfigureAwait(false);
         string curves = Path.Combine(paths.Output, TrainingRunPaths.CurvesFileName);
         if (File.Exists(curves))
             await Upload(TrainingRunPaths.CurvesFileName, BinaryData.FromBytes(await File.ReadAllBytesAsync(curves, cancellationToken).ConfigureAwait(false)), "image/png").ConfigureAwait(false);
         // The report last: its presence means the run's files are all there.
-        await Upload(ReportFileName, BinaryData.FromString(report.ToJsonString(CliJson.Indented)), "application/json").ConfigureAwait(false);
-    }
-
-    private static JsonObject Describe(ModelEvaluation e, bool? uploaded)
-    {
-        var node = new JsonObject
-        {
-            ["version"] = e.Version,
-            ["sha256"] = e.Sha256,
-            ["inputShape"] = new JsonArray([.. e.InputShape.Select(n => (JsonNode)n)]),
-            ["metrics"] = new JsonObject
-            {
-                ["auc"] = Number(e.Auc),
-                ["accuracy"] = Number(e.Accuracy),
-                ["loss"] = Number(e.Loss),
-                ["sensitivity"] = Number(e.Sensitivity),
-                ["specificity"] = Number(e.Specificity),
-                ["threshold"] = e.Threshold,
-                ["n"] = e.Count,
-            },
-        };
-        if (uploaded is { } u) node["uploaded"] = u;
-        return node;
+        await Upload(ReportFileName, BinaryData.FromString(report.ToJson()), "application/json").ConfigureAwait(false);
     }
 
     private static string Describe(ModelEvaluation e) => string.Create(CultureInfo.InvariantCulture,
         $"AUC {e.Auc:0.0000}, accuracy {e.Accuracy:0.0000}, loss {e.Loss:0.0000}, sensitivity {e.Sensitivity:0.0000}, specificity {e.Specificity:0.0000}");
-
-    private static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 
     /// <summary>The account could not be reached (DNS, refused connection, TLS, retries exhausted), as opposed to an answer.</summary>
     private static bool IsTransportFailure(Exception error) => error switch

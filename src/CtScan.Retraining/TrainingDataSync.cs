@@ -6,7 +6,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using CtScan.Training;
 
-namespace CtScan.Cli.Retraining;
+namespace CtScan.Retraining;
 
 /// <summary>What <see cref="TrainingDataSync.MirrorAsync"/> found and did.</summary>
 /// <param name="Layout">"folders" (CT-0/, CT-23/) or "labels.csv".</param>
