@@ -18,6 +18,7 @@ public static class CtScanCommand
         DatasetCommand.Create(),
         ExportCommand.Create(),
         ScoreCommand.Create(),
+        EvaluateCommand.Create(),
         SubmitCommand.Create(),
         ResultsCommand.Create(),
         TrainCommand.Create(),
