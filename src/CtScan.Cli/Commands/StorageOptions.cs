@@ -29,7 +29,10 @@ internal sealed class StorageOptions
         command.Options.Add(_accountUrl);
     }
 
-    public PipelineOptions Resolve(ParseResult parse)
+    /// <summary>The options for the verb's storage clients, which fail fast (<see cref="StorageRetry.FailFast"/>): a user is waiting.</summary>
+    public PipelineOptions Resolve(ParseResult parse) => Account(parse) with { StorageRetry = StorageRetry.FailFast };
+
+    private PipelineOptions Account(ParseResult parse)
     {
         var connection = parse.GetValue(_connection);
         var accountUrl = parse.GetValue(_accountUrl);
