@@ -124,14 +124,14 @@ public sealed class ModelCommandsTests : IDisposable
     }
 
     [Fact]
-    public async Task Score_ModelFolderWithoutManifest_Exits2SayingSo()
+    public async Task Score_ModelFolderWithoutManifest_Exits3SayingSo()
     {
         string tensor = Tensor("scan.npy", Small.Input, 4);
         Directory.CreateDirectory(_temp.Path("empty"));
 
         var (exit, stdout, error) = await CliRunner.RunAsync("score", tensor, "--model", _temp.Path("empty"));
 
-        Assert.Equal(2, exit);
+        Assert.Equal(3, exit);
         Assert.Empty(stdout);
         Assert.Contains("has no manifest.json", error);
     }

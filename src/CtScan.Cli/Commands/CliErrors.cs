@@ -7,7 +7,7 @@ namespace CtScan.Cli.Commands;
 /// (docs/cli-errors.md). Failures a user can cause or fix are named by <see cref="CliFailures"/>; anything else is a
 /// bug: its message is printed with the path of a file holding the full trace (<see cref="CrashLog"/>), never the trace.
 /// </summary>
-internal static class CliErrors
+public static class CliErrors
 {
     /// <summary>Done.</summary>
     public const int Success = 0;

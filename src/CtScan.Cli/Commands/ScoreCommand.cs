@@ -10,9 +10,9 @@ namespace CtScan.Cli.Commands;
 /// </summary>
 /// <remarks>
 /// Exit codes: 0 scored; 2 when the scan is rejected (the result JSON, status "rejected" with error {code, message},
-/// still goes to stdout, so scripts get both a machine-readable reason and a failing status); 2 with a one-line
+/// still goes to stdout, so scripts get both a machine-readable reason and a failing status); 3 with a one-line
 /// error on stderr and no JSON when the model folder is missing or invalid (no scan was looked at); 1 when scoring
-/// failed (status "failed").
+/// failed (status "failed"). The whole table: docs/cli-errors.md.
 /// </remarks>
 internal static class ScoreCommand
 {

@@ -58,6 +58,9 @@ public sealed class AzuriteServer : IAsyncDisposable
         if (FindOnPath("node", searchPath) is null)
             throw new AzuriteException(AzuriteFailure.NotInstalled,
                 $"Node.js is not installed (no `node` on PATH={searchPath}); `ctscan up` runs Azurite, the storage emulator, on Node.js 20 or newer with npm: install them (https://nodejs.org, or apt-get install nodejs npm) and run it again");
+        // Ports before the install: a taken port should not cost a minute of npm first.
+        int blobPort = options.BlobPort != 0 ? EnsureFree(options.BlobPort, "blob") : FreePort();
+        int queuePort = options.QueuePort != 0 ? EnsureFree(options.QueuePort, "queue") : FreePort(blobPort);
         var executable = Path.Combine(packageDirectory, "node_modules", ".bin", "azurite");
         if (!File.Exists(executable))
         {
@@ -69,8 +72,6 @@ public sealed class AzuriteServer : IAsyncDisposable
             await InstallAsync(packageDirectory, cancellationToken).ConfigureAwait(false);
         }
 
-        int blobPort = options.BlobPort != 0 ? EnsureFree(options.BlobPort, "blob") : FreePort();
-        int queuePort = options.QueuePort != 0 ? EnsureFree(options.QueuePort, "queue") : FreePort(blobPort);
         // In its own session, Ctrl+C in a terminal (SIGINT to the whole foreground process group) reaches only our
         // process, which stops the pipeline host first and then Azurite; setsid execs in place, so the pid is Azurite's.
         bool ownSession = options.OwnSession && !OperatingSystem.IsWindows() && File.Exists(SetsidPath);
