@@ -65,7 +65,7 @@ public sealed class AzuriteServer : IAsyncDisposable
         if (!File.Exists(executable))
         {
             if (!options.InstallIfMissing)
-                throw new AzuriteException(AzuriteFailure.NotInstalled, $"azurite is not installed in {packageDirectory}; run `npm ci` there");
+                throw new AzuriteException(AzuriteFailure.NotInstalled, $"azurite is not installed in {packageDirectory}; run `npm ci` (or `npm install`) there");
             if (FindOnPath("npm", searchPath) is null)
                 throw new AzuriteException(AzuriteFailure.NotInstalled,
                     $"npm is not installed (no `npm` on PATH={searchPath}); it is needed once to install Azurite into {packageDirectory}/node_modules: install npm (it comes with Node.js 20 or newer) and run it again");
