@@ -74,6 +74,16 @@ public sealed class ErrorPolicyTests(CliAzuriteFixture azurite) : IClassFixture<
     }
 
     [Fact]
+    public async Task NoStorageConfigured_Exits4SayingHowToGetOne()
+    {
+        // A fresh clone before `ctscan up`: no --connection, no settings, no .azurite/connection.txt above the folder.
+        var (exit, stdout, stderr) = await RunProcessAsync(["submit", Scan()], path: null);
+
+        Assert.Equal(CliErrors.StorageUnavailable, exit);
+        Assert.Contains("no storage account: pass --connection or --account-url", OneErrorLine(stdout, stderr));
+    }
+
+    [Fact]
     public async Task StorageRefusesTheKey_Exits4WithTheHttpStatus()
     {
         string wrongKey = azurite.ConnectionString.Replace(AzuriteServer.AccountKey, Convert.ToBase64String(new byte[64]), StringComparison.Ordinal);
@@ -131,18 +141,12 @@ public sealed class ErrorPolicyTests(CliAzuriteFixture azurite) : IClassFixture<
         // A real process whose PATH has no node (nor npm): what a machine without Node.js looks like to `ctscan up`.
         string emptyPath = _temp.Path("bin");
         Directory.CreateDirectory(emptyPath);
-        string dotnet = AzuriteServer.FindOnPath("dotnet", Environment.GetEnvironmentVariable("PATH") ?? "") ?? "dotnet";
-        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _temp.Directory.FullName };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "ctscan.dll"), "up", "--data", _temp.Path("az"), "--blob-port", "0", "--queue-port", "0" })
-            start.ArgumentList.Add(arg);
-        start.Environment["PATH"] = emptyPath;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
 
-        Assert.Equal(CliErrors.MissingPrerequisite, process.ExitCode);
-        string line = OneErrorLine(await stdout, await stderr);
+        var (exit, stdout, stderr) = await RunProcessAsync(["up", "--data", _temp.Path("az"), "--blob-port", "0", "--queue-port", "0"], path: emptyPath);
+
+        Assert.Equal(CliErrors.MissingPrerequisite, exit);
+        Assert.Contains("Starting Azurite", stdout);
+        string line = OneErrorLine("", stderr);
         Assert.Contains($"Node.js is not installed (no `node` on PATH={emptyPath})", line);
         Assert.Contains("Node.js 20 or newer with npm", line);
     }
@@ -174,5 +178,22 @@ public sealed class ErrorPolicyTests(CliAzuriteFixture azurite) : IClassFixture<
         {
             File.Delete(trace);
         }
+    }
+
+    /// <summary><c>dotnet ctscan.dll ARGS</c> in the temp folder, without storage settings, with <paramref name="path"/> as PATH when given.</summary>
+    private async Task<(int ExitCode, string Output, string Error)> RunProcessAsync(string[] args, string? path)
+    {
+        string dotnet = AzuriteServer.FindOnPath("dotnet", Environment.GetEnvironmentVariable("PATH") ?? "") ?? "dotnet";
+        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _temp.Directory.FullName };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ctscan.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment.Remove("CTSCAN_STORAGE");
+        start.Environment.Remove("AzureWebJobsStorage");
+        if (path is not null) start.Environment["PATH"] = path;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+        return (process.ExitCode, await stdout, await stderr);
     }
 }

@@ -31,6 +31,8 @@ internal static class CliFailures
                 or DatasetDownloadException or InvalidDataException or PipelineConfigurationException or ModelRegistryException:
                 // IOException covers FileNotFoundException and DirectoryNotFoundException (whose messages name the path) and a full disk.
                 return new(CliErrors.BadInput, OneLine(failure.Message));
+            case NoStorageException:
+                return new(CliErrors.StorageUnavailable, failure.Message);
             case TimeoutException:
                 return new(CliErrors.Failure, OneLine(failure.Message));
         }

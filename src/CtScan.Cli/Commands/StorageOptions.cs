@@ -43,7 +43,10 @@ internal sealed class StorageOptions
             : Environment.GetEnvironmentVariable(FunctionsConnectionVariable) is { Length: > 0 } fromFunctions ? fromFunctions
             : ConnectionFile.Find();
         return connection is null
-            ? throw new ArgumentException($"no storage account: pass --connection or --account-url, set {ConnectionVariable} (or {FunctionsConnectionVariable}), or start `ctscan up` (it writes {UpCommand.DefaultDataFolder}/{ConnectionFile.FileName})")
+            ? throw new NoStorageException($"no storage account: pass --connection or --account-url, set {ConnectionVariable} (or {FunctionsConnectionVariable}), or start `ctscan up` (it writes {UpCommand.DefaultDataFolder}/{ConnectionFile.FileName})")
             : PipelineOptions.ForConnectionString(connection).Validated();
     }
 }
+
+/// <summary>No storage account is configured anywhere the storage verbs look (exit code 4, like one that does not answer).</summary>
+internal sealed class NoStorageException(string message) : Exception(message);
