@@ -183,7 +183,7 @@ public sealed class ModelCommandsTests : IDisposable
 
         var (exit, _, error) = await CliRunner.RunAsync("model", "import", onnx, "--layout", "NCDHW", "--out", _temp.Path("m"));
 
-        Assert.Equal(2, exit);
+        Assert.Equal(3, exit); // model unusable (docs/cli-errors.md)
         Assert.Contains("[?, 46, 46, 46, 1]", error);
         Assert.Contains("--layout", error);
     }
@@ -199,7 +199,7 @@ public sealed class ModelCommandsTests : IDisposable
 
         var (exit, _, error) = await CliRunner.RunAsync("model", "import", onnx, "--out", _temp.Path("m"));
 
-        Assert.Equal(2, exit);
+        Assert.Equal(3, exit); // model unusable (docs/cli-errors.md)
         Assert.Contains("2 outputs [probability, dense.relu.out]", error);
     }
 
