@@ -2,4 +2,4 @@ using System.CommandLine;
 using CtScan.Cli;
 
 // Ctrl+C / SIGTERM cancel the verb's token; `up` needs a few seconds to stop its host and Azurite cleanly.
-return await CtScanCommand.Create().Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
+return await CtScanCommand.InvokeAsync(args, new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });

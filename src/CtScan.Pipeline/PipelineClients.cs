@@ -13,9 +13,12 @@ public sealed class PipelineClients
     {
         Options = (options ?? throw new ArgumentNullException(nameof(options))).Validated();
         var queueOptions = new QueueClientOptions { MessageEncoding = options.MessageEncoding };
+        var blobOptions = new BlobClientOptions();
+        options.StorageRetry?.ApplyTo(blobOptions.Retry);
+        options.StorageRetry?.ApplyTo(queueOptions.Retry);
         if (options.ConnectionString is { } connectionString)
         {
-            BlobService = new BlobServiceClient(connectionString);
+            BlobService = new BlobServiceClient(connectionString, blobOptions);
             QueueService = new QueueServiceClient(connectionString, queueOptions);
         }
         else
@@ -23,7 +26,7 @@ public sealed class PipelineClients
             var credential = options.Credential ?? options.SignIn.CreateCredential();
             var blobUri = options.BlobServiceUri!;
             var queueUri = options.QueueServiceUri ?? new Uri(blobUri.AbsoluteUri.Replace(".blob.", ".queue.", StringComparison.OrdinalIgnoreCase));
-            BlobService = new BlobServiceClient(blobUri, credential);
+            BlobService = new BlobServiceClient(blobUri, credential, blobOptions);
             QueueService = new QueueServiceClient(queueUri, credential, queueOptions);
         }
     }

@@ -105,6 +105,9 @@ public sealed record PipelineOptions
     /// </summary>
     public int MaxConcurrentInferences { get; init; } = 1;
 
+    /// <summary>The storage clients' retry policy; null: the Azure SDK's defaults (right for the hosts).</summary>
+    public StorageRetry? StorageRetry { get; init; }
+
     /// <summary>
     /// The hosts' queue/blob maxDequeueCount (host.json): how many attempts a message or blob gets before it lands in
     /// a poison queue. Used only to word the poison handlers' results ("failed after 5 attempts").

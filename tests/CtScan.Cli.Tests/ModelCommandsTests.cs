@@ -183,14 +183,14 @@ public sealed class ModelCommandsTests : IDisposable
     }
 
     [Fact]
-    public async Task Score_ModelFolderWithoutManifest_Exits2SayingSo()
+    public async Task Score_ModelFolderWithoutManifest_Exits3SayingSo()
     {
         string tensor = Tensor("scan.npy", Small.Input, 4);
         Directory.CreateDirectory(_temp.Path("empty"));
 
         var (exit, stdout, error) = await CliRunner.RunAsync("score", tensor, "--model", _temp.Path("empty"));
 
-        Assert.Equal(2, exit);
+        Assert.Equal(3, exit);
         Assert.Empty(stdout);
         Assert.Contains("has no manifest.json", error);
     }
@@ -242,7 +242,7 @@ public sealed class ModelCommandsTests : IDisposable
 
         var (exit, _, error) = await CliRunner.RunAsync("model", "import", onnx, "--layout", "NCDHW", "--out", _temp.Path("m"));
 
-        Assert.Equal(2, exit);
+        Assert.Equal(3, exit); // model unusable (docs/cli-errors.md)
         Assert.Contains("[?, 46, 46, 46, 1]", error);
         Assert.Contains("--layout", error);
     }
@@ -258,7 +258,7 @@ public sealed class ModelCommandsTests : IDisposable
 
         var (exit, _, error) = await CliRunner.RunAsync("model", "import", onnx, "--out", _temp.Path("m"));
 
-        Assert.Equal(2, exit);
+        Assert.Equal(3, exit); // model unusable (docs/cli-errors.md)
         Assert.Contains("2 outputs [probability, dense.relu.out]", error);
     }
 

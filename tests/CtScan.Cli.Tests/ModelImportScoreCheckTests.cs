@@ -53,7 +53,7 @@ public sealed class ModelImportScoreCheckTests : IDisposable
 
         var (exit, stdout, error) = await CliRunner.RunAsync("model", "import", onnx, "--output-kind", kind, "--out", folder);
 
-        Assert.Equal(2, exit);
+        Assert.Equal(3, exit); // model unusable (docs/cli-errors.md)
         Assert.Empty(stdout);
         Assert.Contains(Path.GetFileName(onnx), error);
         Assert.Contains("for a zero scan of 46×46×46", error);

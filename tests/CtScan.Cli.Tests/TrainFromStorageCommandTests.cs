@@ -26,14 +26,14 @@ public sealed class TrainFromStorageCommandTests
     }
 
     [Fact]
-    public async Task FromStorage_StorageUnreachable_Exit1WithAClearMessage()
+    public async Task FromStorage_StorageUnreachable_Exit4WithAClearMessage()
     {
         using var temp = new TempFolder();
         string closed = $"DefaultEndpointsProtocol=http;AccountName={AzuriteServer.AccountName};AccountKey={AzuriteServer.AccountKey};BlobEndpoint=http://127.0.0.1:9/{AzuriteServer.AccountName};QueueEndpoint=http://127.0.0.1:9/{AzuriteServer.AccountName};";
 
         var (exit, _, error) = await CliRunner.RunAsync(["train", "--from-storage", "--connection", closed, "--out", temp.Path("work"), .. SmallModel]);
 
-        Assert.Equal(1, exit);
+        Assert.Equal(4, exit); // storage unavailable (docs/cli-errors.md)
         Assert.Contains("error: storage unreachable: cannot read http://127.0.0.1:9/devstoreaccount1/training", error);
     }
 

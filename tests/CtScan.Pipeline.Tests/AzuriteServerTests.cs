@@ -45,6 +45,7 @@ public class AzuriteServerTests
                 AzuriteServer.StartAsync(new AzuriteOptions { PackageDirectory = empty.FullName, InstallIfMissing = false }));
             Assert.Contains("npm install", error.Message);
             Assert.Contains(empty.FullName, error.Message);
+            Assert.Equal(AzuriteFailure.NotInstalled, error.Failure);
         }
         finally
         {

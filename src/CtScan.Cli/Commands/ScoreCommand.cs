@@ -9,12 +9,13 @@ namespace CtScan.Cli.Commands;
 /// preprocessed .npy tensor and prints the result JSON of the contract (schemas/scan-result.schema.json).
 /// </summary>
 /// <remarks>
-/// Exit codes (docs/input-gate.md): 0 scored (warnings of the input gate, if any, are in the JSON's "warnings" and on
-/// stderr as "warning: code: message" lines); 2 when the scan is rejected by the input gate or unreadable (the result
-/// JSON, status "rejected" with error {code, message}, still goes to stdout, so scripts get both a machine-readable
-/// reason and a failing status); 2 with a one-line error on stderr and no JSON when the model folder is missing or
-/// invalid (no scan was looked at); 1 when scoring failed (status "failed": inference-failed, or invalid-model-output
-/// when the model returned NaN or a value outside [0, 1]); 130 when cancelled.
+/// Exit codes (the whole table: docs/cli-errors.md; the gate's codes: docs/input-gate.md): 0 scored (warnings of the
+/// input gate, if any, are in the JSON's "warnings" and on stderr as "warning: code: message" lines); 2 when the scan
+/// is rejected by the input gate or unreadable (the result JSON, status "rejected" with error {code, message}, still
+/// goes to stdout, so scripts get both a machine-readable reason and a failing status); 3 with a one-line error on
+/// stderr and no JSON when the model folder is missing or invalid (no scan was looked at); 1 when scoring failed
+/// (status "failed": inference-failed, or invalid-model-output when the model returned NaN or a value outside [0, 1]);
+/// 130 when cancelled.
 /// </remarks>
 internal static class ScoreCommand
 {

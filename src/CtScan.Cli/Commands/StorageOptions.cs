@@ -29,7 +29,10 @@ internal sealed class StorageOptions
         command.Options.Add(_accountUrl);
     }
 
-    public PipelineOptions Resolve(ParseResult parse)
+    /// <summary>The options for the verb's storage clients, which fail fast (<see cref="StorageRetry.FailFast"/>): a user is waiting.</summary>
+    public PipelineOptions Resolve(ParseResult parse) => Account(parse) with { StorageRetry = StorageRetry.FailFast };
+
+    private PipelineOptions Account(ParseResult parse)
     {
         var connection = parse.GetValue(_connection);
         var accountUrl = parse.GetValue(_accountUrl);
@@ -41,7 +44,10 @@ internal sealed class StorageOptions
             : Environment.GetEnvironmentVariable(FunctionsConnectionVariable) is { Length: > 0 } fromFunctions ? fromFunctions
             : ConnectionFile.Find();
         return connection is null
-            ? throw new ArgumentException($"no storage account: pass --connection or --account-url, set {ConnectionVariable} (or {FunctionsConnectionVariable}), or start `ctscan up` (it writes {ConnectionFile.DefaultDataFolder}/{ConnectionFile.FileName})")
+            ? throw new NoStorageException($"no storage account: pass --connection or --account-url, set {ConnectionVariable} (or {FunctionsConnectionVariable}), or start `ctscan up` (it writes {ConnectionFile.DefaultDataFolder}/{ConnectionFile.FileName})")
             : PipelineOptions.ForConnectionString(connection).Validated();
     }
 }
+
+/// <summary>No storage account is configured anywhere the storage verbs look (exit code 4, like one that does not answer).</summary>
+internal sealed class NoStorageException(string message) : Exception(message);

@@ -73,6 +73,7 @@ public static class ModelImporter
     private static void ScoreOnce(string onnxPath, ModelManifest manifest)
     {
         using var scorer = new OnnxScorer(onnxPath, manifest);
+        string expected = $"as --output-kind {ContractNames.Of(manifest.Output.Kind)} it must be {(manifest.Output.Kind == OutputKind.Logit ? "a logit, not NaN" : "a probability in [0, 1]")}";
         double probability;
         try
         {
@@ -82,11 +83,15 @@ public static class ModelImporter
         {
             throw new ModelLoadException($"{onnxPath} loads but fails to run on a zero scan of {manifest.InputVolume}: {error.Message}", error);
         }
+        catch (InvalidModelOutputException error)
+        {
+            // The scorer's own output check (the one every scan goes through) refused the answer.
+            throw new ModelLoadException($"{onnxPath} gave no usable score for a zero scan of {manifest.InputVolume} ({error.Message}); {expected}", error);
+        }
         // A logit output goes through a sigmoid first, so only a sigmoid output can land outside [0, 1].
         if (!double.IsFinite(probability) || probability is < 0 or > 1)
             throw new ModelLoadException(
-                $"{onnxPath} answered {probability.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} for a zero scan of {manifest.InputVolume}; " +
-                $"as --output-kind {ContractNames.Of(manifest.Output.Kind)} it must be {(manifest.Output.Kind == OutputKind.Logit ? "a logit, not NaN" : "a probability in [0, 1]")}");
+                $"{onnxPath} answered {probability.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} for a zero scan of {manifest.InputVolume}; {expected}");
     }
 
     /// <summary>[W, H, D] from a rank-5 input shape in <paramref name="layout"/>; the channel axis must be 1, the volume fixed.</summary>

@@ -24,6 +24,9 @@ public sealed record AzuriteOptions
     /// </summary>
     public bool OwnSession { get; init; }
 
+    /// <summary>Where to look for <c>node</c> and <c>npm</c> (PATH syntax); null: the PATH environment variable.</summary>
+    public string? SearchPath { get; init; }
+
     /// <summary>Run <c>npm install</c> when azurite is not installed yet.</summary>
     public bool InstallIfMissing { get; init; } = true;
 }

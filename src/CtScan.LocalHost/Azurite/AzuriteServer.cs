@@ -53,16 +53,25 @@ public sealed class AzuriteServer : IAsyncDisposable
     {
         options ??= new AzuriteOptions();
         var packageDirectory = options.PackageDirectory ?? FindPackageDirectory();
+        // Azurite is a Node.js program: without node, the script would die with "env: 'node': No such file or directory".
+        string searchPath = options.SearchPath ?? Environment.GetEnvironmentVariable("PATH") ?? "";
+        if (FindOnPath("node", searchPath) is null)
+            throw new AzuriteException(AzuriteFailure.NotInstalled,
+                $"Node.js is not installed (no `node` on PATH={searchPath}); `ctscan up` runs Azurite, the storage emulator, on Node.js 20 or newer with npm: install them (https://nodejs.org, or apt-get install nodejs npm) and run it again");
+        // Ports before the install: a taken port should not cost a minute of npm first.
+        int blobPort = options.BlobPort != 0 ? EnsureFree(options.BlobPort, "blob") : FreePort();
+        int queuePort = options.QueuePort != 0 ? EnsureFree(options.QueuePort, "queue") : FreePort(blobPort);
         var executable = Path.Combine(packageDirectory, "node_modules", ".bin", "azurite");
         if (!File.Exists(executable))
         {
             if (!options.InstallIfMissing)
-                throw new AzuriteException($"azurite is not installed in {packageDirectory}; run `npm install` there");
+                throw new AzuriteException(AzuriteFailure.NotInstalled, $"azurite is not installed in {packageDirectory}; run `npm ci` (or `npm install`) there");
+            if (FindOnPath("npm", searchPath) is null)
+                throw new AzuriteException(AzuriteFailure.NotInstalled,
+                    $"npm is not installed (no `npm` on PATH={searchPath}); it is needed once to install Azurite into {packageDirectory}/node_modules: install npm (it comes with Node.js 20 or newer) and run it again");
             await InstallAsync(packageDirectory, cancellationToken).ConfigureAwait(false);
         }
 
-        int blobPort = options.BlobPort != 0 ? options.BlobPort : FreePort();
-        int queuePort = options.QueuePort != 0 ? options.QueuePort : FreePort(blobPort);
         // In its own session, Ctrl+C in a terminal (SIGINT to the whole foreground process group) reaches only our
         // process, which stops the pipeline host first and then Azurite; setsid execs in place, so the pid is Azurite's.
         bool ownSession = options.OwnSession && !OperatingSystem.IsWindows() && File.Exists(SetsidPath);
@@ -209,7 +218,7 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
         catch (System.ComponentModel.Win32Exception error)
         {
-            throw new AzuriteException($"npm is needed to install azurite (Node.js 20 or newer) but was not found: {error.Message}", error);
+            throw new AzuriteException(AzuriteFailure.NotInstalled, $"npm is needed to install azurite (Node.js 20 or newer) but could not be started: {error.Message}", error);
         }
         using (npm)
         {
@@ -233,7 +242,34 @@ public sealed class AzuriteServer : IAsyncDisposable
                     return dir.FullName;
             }
         }
-        throw new AzuriteException($"no package.json naming azurite above {AppContext.BaseDirectory} or {Directory.GetCurrentDirectory()}; pass AzuriteOptions.PackageDirectory");
+        throw new AzuriteException(AzuriteFailure.NotInstalled, $"no package.json naming azurite above {AppContext.BaseDirectory} or {Directory.GetCurrentDirectory()}: run ctscan from a clone of the repository, whose package.json pins the Azurite it installs");
+    }
+
+    /// <summary>The full path of <paramref name="name"/> in the first folder of <paramref name="searchPath"/> that has it, or null.</summary>
+    public static string? FindOnPath(string name, string searchPath)
+    {
+        foreach (var folder in searchPath.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(folder, name);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    // Checked before Azurite starts: it would otherwise exit with EADDRINUSE buried in its log.
+    private static int EnsureFree(int port, string service)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return port;
+        }
+        catch (SocketException error) when (error.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
+        {
+            throw new AzuriteException(AzuriteFailure.PortInUse,
+                $"port {port} for Azurite's {service} service is in use (another `ctscan up` or Azurite?): stop that process, or pass --{service}-port with a free port (0 picks one)", error);
+        }
     }
 
     /// <summary>A loopback port nothing listens on now, other than <paramref name="taken"/>.</summary>
@@ -249,10 +285,29 @@ public sealed class AzuriteServer : IAsyncDisposable
     }
 }
 
-/// <summary>The local storage emulator could not be installed or started; the message says why.</summary>
+/// <summary>Why Azurite could not be started.</summary>
+public enum AzuriteFailure
+{
+    /// <summary>It started but exited or did not listen in time, or its install failed.</summary>
+    StartFailed,
+
+    /// <summary>Node.js, npm or the azurite package is missing: the user has to install something.</summary>
+    NotInstalled,
+
+    /// <summary>A port it was told to use is taken.</summary>
+    PortInUse,
+}
+
+/// <summary>The local storage emulator could not be installed or started; the message says why, <see cref="Failure"/> which kind.</summary>
 public sealed class AzuriteException : Exception
 {
-    public AzuriteException(string message) : base(message) { }
+    public AzuriteException(string message) : this(AzuriteFailure.StartFailed, message) { }
 
-    public AzuriteException(string message, Exception innerException) : base(message, innerException) { }
+    public AzuriteException(string message, Exception innerException) : this(AzuriteFailure.StartFailed, message, innerException) { }
+
+    public AzuriteException(AzuriteFailure failure, string message) : base(message) => Failure = failure;
+
+    public AzuriteException(AzuriteFailure failure, string message, Exception innerException) : base(message, innerException) => Failure = failure;
+
+    public AzuriteFailure Failure { get; }
 }

@@ -18,7 +18,7 @@ public static class ScanCatalog
     public static IReadOnlyList<LabeledScan> Discover(string folder)
     {
         if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"training data folder not found: {folder}");
+            throw new DirectoryNotFoundException($"data folder not found: {folder}");
         string csv = Path.Combine(folder, LabelsFileName);
         List<LabeledScan> scans = File.Exists(csv) ? ReadLabels(csv) : ReadFolders(folder);
         if (scans.Count == 0)
