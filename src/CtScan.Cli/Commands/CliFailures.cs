@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Azure;
 using Azure.Identity;
 using CtScan.Cli.Datasets;
-using CtScan.LocalHost.Azurite;
 using CtScan.Nifti;
 using CtScan.Pipeline;
 using CtScan.Scoring;
@@ -15,18 +14,19 @@ namespace CtScan.Cli.Commands;
 internal readonly record struct CliFailure(int ExitCode, string Message);
 
 /// <summary>Names the failures a user can cause or fix (see <see cref="CliErrors"/> for the exit codes); null for anything else.</summary>
-internal static class CliFailures
+internal static partial class CliFailures
 {
     private const int MaxLineLength = 1000;
 
     public static CliFailure? Classify(Exception failure)
     {
+        CliFailure? local = null;
+        ClassifyLocalHost(failure, ref local);
+        if (local is not null) return local;
         switch (failure)
         {
             case ModelLoadException or ModelUnavailableException:
                 return new(CliErrors.ModelUnusable, OneLine(failure.Message));
-            case AzuriteException azurite:
-                return new(azurite.Failure == AzuriteFailure.PortInUse ? CliErrors.PortInUse : CliErrors.MissingPrerequisite, OneLine(azurite.Message));
             case NiftiFormatException or NpyFormatException or IOException or ArgumentException or UnauthorizedAccessException
                 or DatasetDownloadException or InvalidDataException or PipelineConfigurationException or ModelRegistryException:
                 // IOException covers FileNotFoundException and DirectoryNotFoundException (whose messages name the path) and a full disk.
@@ -75,4 +75,10 @@ internal static class CliFailures
         string line = string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         return line.Length <= MaxLineLength ? line : line[..MaxLineLength] + " …";
     }
+
+    /// <summary>
+    /// The local host's failures (Azurite missing, a port in use): implemented in CliFailures.LocalHost.cs, which
+    /// ctscan compiles and the training job's executable (no local host) does not.
+    /// </summary>
+    static partial void ClassifyLocalHost(Exception failure, ref CliFailure? result);
 }
