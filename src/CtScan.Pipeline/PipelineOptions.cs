@@ -142,7 +142,7 @@ public sealed record PipelineOptions
     public static PipelineOptions FromSettings(Func<string, string?> setting, string connectionName = "AzureWebJobsStorage")
     {
         ArgumentNullException.ThrowIfNull(setting);
-        string? Get(string key) => setting(key) is { Length: > 0 } value ? value : setting(key.Replace("__", ":")) is { Length: > 0 } v2 ? v2 : null;
+        string? Get(string key) => HostSettings.Read(setting, key);
 
         PipelineOptions options;
         if (Get(connectionName) is { } connectionString) options = ForConnectionString(connectionString);

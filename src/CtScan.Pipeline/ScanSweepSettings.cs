@@ -28,7 +28,7 @@ public sealed partial record ScanSweepSettings
     public static ScanSweepSettings FromSettings(Func<string, string?> setting)
     {
         ArgumentNullException.ThrowIfNull(setting);
-        string? Get(string key) => setting(key) is { Length: > 0 } value ? value : setting(key.Replace("__", ":")) is { Length: > 0 } v2 ? v2 : null;
+        string? Get(string key) => HostSettings.Read(setting, key);
         var settings = new ScanSweepSettings();
         if (Get(GraceSetting) is { } grace)
             settings = settings with
