@@ -121,7 +121,7 @@ var names = {
   vnet: 'vnet-${baseName}-${suffix}'
 }
 
-// The product's contracts (DESIGN.md) plus the Flex plan's deployment package container.
+// The product's contracts (docs/contracts.md) plus the Flex plan's deployment package container.
 var containers = {
   scans: 'scans'
   tensors: 'tensors'

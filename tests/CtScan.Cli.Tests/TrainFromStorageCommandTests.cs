@@ -34,7 +34,8 @@ public sealed class TrainFromStorageCommandTests
         var (exit, _, error) = await CliRunner.RunAsync(["train", "--from-storage", "--connection", closed, "--out", temp.Path("work"), .. SmallModel]);
 
         Assert.Equal(4, exit); // storage unavailable (docs/cli-errors.md)
-        Assert.Contains("error: storage unreachable: cannot read http://127.0.0.1:9/devstoreaccount1/training", error);
+        Assert.StartsWith("error: cannot reach the storage account", error);
+        Assert.Contains("storage unreachable: cannot read http://127.0.0.1:9/devstoreaccount1/training", error); // the container it tried
     }
 
     [Theory]

@@ -155,13 +155,13 @@ public sealed class TrainingImageBuildTests(TrainingImageBuildTests.Published im
     }
 
     [Fact]
-    public void PublishedJob_FromStorageWithStorageUnreachable_Exits1NamingTheTrainingContainer()
+    public void PublishedJob_FromStorageWithStorageUnreachable_Exits4NamingTheTrainingContainer()
     {
         const string closed = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;";
 
         var (exit, output) = RunJob("train", "--from-storage", "--connection", closed, "--out", Path.Combine(image.Scratch, "work"));
 
-        Assert.True(exit == 1, output);
-        Assert.Contains("error: storage unreachable: cannot read http://127.0.0.1:9/devstoreaccount1/training", output);
+        Assert.True(exit == 4, output); // storage unavailable (docs/cli-errors.md)
+        Assert.Contains("storage unreachable: cannot read http://127.0.0.1:9/devstoreaccount1/training", output);
     }
 }

@@ -12,7 +12,7 @@ namespace CtScan.Cli.Commands;
 /// specificity and the confusion matrix at the model's threshold; <c>--roc</c> writes the ROC curve as a PNG,
 /// <c>--json</c> everything (with each scan's probability) as JSON.
 /// </summary>
-/// <remarks>Exit codes: 0 evaluated; 2 (bad input) when the folder, a scan or the model folder is unusable.</remarks>
+/// <remarks>Exit codes (docs/cli-errors.md): 0 evaluated; 2 (bad input) when the folder or a scan is unusable; 3 when the model folder is.</remarks>
 internal static class EvaluateCommand
 {
     public static Command Create()
