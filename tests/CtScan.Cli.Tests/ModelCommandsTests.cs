@@ -214,6 +214,23 @@ public sealed class ModelCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Score_ReadmeTourPhantoms_BundledDemoModelLabelsBothRight()
+    {
+        // README's five-minute tour: `phantoms --out out/scans --count 2 --seed 1` (512×512×64), then both are scored.
+        var (made, _, madeError) = await CliRunner.RunAsync("phantoms", "--out", _temp.Path("scans"), "--count", "2", "--seed", "1");
+        Assert.True(made == 0, madeError);
+
+        foreach (var (file, label) in new[] { ("CT-0/phantom-00001.nii.gz", "normal"), ("CT-23/phantom-00002.nii.gz", "abnormal") })
+        {
+            var (exit, stdout, error) = await CliRunner.RunAsync("score", _temp.Path(Path.Combine("scans", file)));
+
+            Assert.True(exit == 0, error);
+            var result = ContractsJson.DeserializeResult(stdout);
+            Assert.Equal((ScanStatus.Scored, label), (result.Status, result.Label));
+        }
+    }
+
+    [Fact]
     public async Task Import_ChannelsLastModel_ScoresTheSameAsTheChannelsFirstExport()
     {
         string exported = await ExportAsync();
