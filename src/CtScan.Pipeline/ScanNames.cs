@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using CtScan.Contracts;
+using CtScan.Preprocessing;
 
 namespace CtScan.Pipeline;
 
@@ -87,14 +88,8 @@ public static class ScanNames
         $"{InvalidMessagesFolder}/{Sha256Hex.Of(Encoding.UTF8.GetBytes(message))[..32]}{ResultSuffix}";
 
     /// <summary>The seed's preprocessing (the default when no model is current).</summary>
-    public static PreprocessingSpec SeedPreprocessing { get; } = new(
-        Preprocessing.HuWindow.SeedMinimumHu, Preprocessing.HuWindow.SeedMaximumHu,
-        [VolumeShape.SeedTarget.Width, VolumeShape.SeedTarget.Height, VolumeShape.SeedTarget.Depth]);
+    public static PreprocessingSpec SeedPreprocessing { get; } = PreprocessingSpecs.ToSpec(new PreprocessingOptions());
 
-    public static bool IsSeed(PreprocessingSpec p) => SamePreprocessing(p, SeedPreprocessing);
-
-    public static bool SamePreprocessing(PreprocessingSpec a, PreprocessingSpec b) =>
-        a.WindowMinimumHu == b.WindowMinimumHu && a.WindowMaximumHu == b.WindowMaximumHu && a.TargetShape.SequenceEqual(b.TargetShape)
-        && a.Orientation == b.Orientation
-        && (a.TargetSpacingMm ?? []).SequenceEqual(b.TargetSpacingMm ?? []) && (a.TargetSpacingMm is null) == (b.TargetSpacingMm is null);
+    /// <summary>True when <paramref name="p"/> is the seed's preprocessing (compared as options, so every field counts).</summary>
+    public static bool IsSeed(PreprocessingSpec p) => PreprocessingSpecs.ToOptions(p) == new PreprocessingOptions();
 }

@@ -37,7 +37,7 @@ internal static class EvaluateCommand
             using var scorer = OnnxScorer.Open(parse.GetRequiredValue(model).FullName, new OnnxScorerOptions { IntraOpThreads = parse.GetValue(threads) });
             // Progress goes to stderr so that stdout is the report alone.
             using var bar = ProgressDisplay.Create(parse.InvocationConfiguration.Error).Start("scoring", scans.Count);
-            var result = await ModelEvaluation.RunAsync(scorer, folder, scans, done => bar.Report(done), ct);
+            var result = await LabelledSetEvaluation.RunAsync(scorer, folder, scans, done => bar.Report(done), ct);
             bar.Complete();
             stdout.WriteLine(EvaluationReport.ToText(result));
             if (parse.GetValue(roc) is { } rocFile)

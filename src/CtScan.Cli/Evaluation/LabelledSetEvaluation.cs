@@ -15,7 +15,7 @@ internal sealed record EvaluationResult(ModelReference Model, string Data, IRead
 /// and computes the metrics with the training code's <see cref="BinaryMetrics"/>, so the figures mean the same thing
 /// as a training run's validation figures.
 /// </summary>
-internal static class ModelEvaluation
+internal static class LabelledSetEvaluation
 {
     /// <exception cref="InvalidDataException">A scan could not be scored (the message names it and why, and how many failed).</exception>
     public static async Task<EvaluationResult> RunAsync(OnnxScorer model, string data, IReadOnlyList<LabeledScan> scans,
