@@ -17,8 +17,11 @@ public sealed class PreprocessScan(ScanIngestor ingestor)
         ingestor.IngestBlobAsync(name, requeue: false, cancellationToken);
 }
 
-/// <summary>A score request: score the cached tensor with the current model and write the result JSON.</summary>
-public sealed class ScoreScan(ScoreRequestHandler handler)
+/// <summary>
+/// A score request: score the cached tensor with the current model and write the result JSON; a failed attempt is
+/// queued again with a growing delay until the retry window closes (<see cref="ScoreRequestRetrier"/>).
+/// </summary>
+public sealed class ScoreScan(ScoreRequestRetrier handler)
 {
     [Function(nameof(ScoreScan))]
     public Task RunAsync(
@@ -27,7 +30,7 @@ public sealed class ScoreScan(ScoreRequestHandler handler)
         handler.HandleAsync(message, cancellationToken);
 }
 
-/// <summary>A score request that failed maxDequeueCount times: write a <c>failed</c> result so nothing vanishes.</summary>
+/// <summary>A score request that failed maxDequeueCount times: queued again later within the retry window, else a <c>failed</c> result.</summary>
 public sealed class ScoreScanPoison(PoisonHandler handler)
 {
     [Function(nameof(ScoreScanPoison))]
@@ -37,7 +40,10 @@ public sealed class ScoreScanPoison(PoisonHandler handler)
         handler.HandleScoreRequestAsync(message, cancellationToken);
 }
 
-/// <summary>A scan whose preprocessing failed every retry (the host's blob-trigger poison queue): a <c>failed</c> result.</summary>
+/// <summary>
+/// A scan whose preprocessing failed every retry (the host's blob-trigger poison queue): re-ingested later with a
+/// growing delay within the retry window, else a <c>failed</c> result.
+/// </summary>
 public sealed class BlobTriggerPoison(PoisonHandler handler)
 {
     [Function(nameof(BlobTriggerPoison))]

@@ -28,6 +28,7 @@ public static class FunctionsAppServices
         services.AddSingleton(sp => sp.GetRequiredService<PipelineServices>().Ingestor);
         services.AddSingleton(sp => sp.GetRequiredService<PipelineServices>().Scorer);
         services.AddSingleton(sp => sp.GetRequiredService<PipelineServices>().Poison);
+        services.AddSingleton(sp => sp.GetRequiredService<PipelineServices>().ScoreQueue);
         services.AddSingleton(sp => new ScheduledSweep(sp.GetRequiredService<PipelineServices>(),
             ScanSweepSettings.FromSettings(key => configuration[key]), sp.GetRequiredService<ILoggerFactory>()));
         return services;

@@ -42,6 +42,7 @@ public static class CtScanCommand
         EvaluateCommand.Create(),
         SubmitCommand.Create(),
         ResultsCommand.Create(),
+        ReplayCommand.Create(),
         TrainCommand.Create(),
         UpCommand.Create(),
     };

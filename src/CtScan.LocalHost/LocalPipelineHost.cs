@@ -79,6 +79,7 @@ public static class LocalPipelineHost
                 services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Ingestor);
                 services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Scorer);
                 services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Poison);
+                services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().ScoreQueue);
                 services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Models);
                 services.AddSingleton<ITypeLocator>(new FixedTypeLocator(TriggerTypes));
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();

@@ -117,6 +117,24 @@ public sealed record PipelineOptions
     /// <summary>The hosts' blob-trigger attempts before the poison queue (host.json extensions.blobs.poisonBlobThreshold).</summary>
     public int BlobTriggerMaxAttempts { get; init; } = 5;
 
+    /// <summary>
+    /// How long after a scan's first attempt its work is retried before it is marked <c>failed</c>
+    /// (<c>CtScan__RetryWindowMinutes</c>; default 15 minutes): long enough to ride out a storage or model-registry
+    /// outage. Bad input is never retried; it is rejected at once.
+    /// </summary>
+    public TimeSpan RetryWindow { get; init; } = DefaultRetryWindow;
+
+    /// <summary>
+    /// The delay before the first retry (<c>CtScan__RetryBaseDelaySeconds</c>; default 10 s); each further retry waits
+    /// twice as long as the one before, up to <see cref="RetryMaxDelay"/>.
+    /// </summary>
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest delay between two retries (<c>CtScan__RetryMaxDelaySeconds</c>; default 5 minutes).</summary>
+    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromMinutes(5);
+
+    public static readonly TimeSpan DefaultRetryWindow = TimeSpan.FromMinutes(15);
+
     /// <summary>Options for a connection string.</summary>
     public static PipelineOptions ForConnectionString(string connectionString) => new() { ConnectionString = connectionString };
 
@@ -137,7 +155,8 @@ public sealed record PipelineOptions
     /// <c>&lt;name&gt;__queueServiceUri</c> / <c>&lt;name&gt;__accountName</c> for identity-based connections, signed in
     /// as <c>&lt;name&gt;__credential</c> and <c>&lt;name&gt;__clientId</c> say: the Functions convention), and optional
     /// <c>CtScan__ModelRefreshSeconds</c>, <c>CtScan__MaxScanBytes</c>, <c>CtScan__ModelCacheDirectory</c>,
-    /// <c>CtScan__LogScanNames</c>.
+    /// <c>CtScan__LogScanNames</c>, <c>CtScan__RetryWindowMinutes</c>, <c>CtScan__RetryBaseDelaySeconds</c>,
+    /// <c>CtScan__RetryMaxDelaySeconds</c>.
     /// </summary>
     public static PipelineOptions FromSettings(Func<string, string?> setting, string connectionName = "AzureWebJobsStorage")
     {
@@ -173,6 +192,12 @@ public sealed record PipelineOptions
             options = options with { OnnxScorerOptions = options.OnnxScorerOptions with { IntraOpThreads = (int)ParseDouble("CtScan__IntraOpThreads", threads) } };
         if (Get("CtScan__MaxScanBytes") is { } max)
             options = options with { MaxScanBytes = (long)ParseDouble("CtScan__MaxScanBytes", max) };
+        if (Get("CtScan__RetryWindowMinutes") is { } window)
+            options = options with { RetryWindow = TimeSpan.FromMinutes(ParseDouble("CtScan__RetryWindowMinutes", window)) };
+        if (Get("CtScan__RetryBaseDelaySeconds") is { } baseDelay)
+            options = options with { RetryBaseDelay = TimeSpan.FromSeconds(ParseDouble("CtScan__RetryBaseDelaySeconds", baseDelay)) };
+        if (Get("CtScan__RetryMaxDelaySeconds") is { } maxDelay)
+            options = options with { RetryMaxDelay = TimeSpan.FromSeconds(ParseDouble("CtScan__RetryMaxDelaySeconds", maxDelay)) };
         if (Get("CtScan__ModelCacheDirectory") is { } cache)
             options = options with { ModelCacheDirectory = cache };
         if (Get("CtScan__LogScanNames") is { } logNames)
@@ -211,6 +236,12 @@ public sealed record PipelineOptions
             throw new PipelineConfigurationException($"MaxConcurrentInferences must lie in [1, 64]; got {MaxConcurrentInferences}");
         if (MaxDequeueCount <= 0)
             throw new PipelineConfigurationException($"MaxDequeueCount must be positive; got {MaxDequeueCount}");
+        if (RetryWindow <= TimeSpan.Zero || RetryBaseDelay <= TimeSpan.Zero || RetryMaxDelay < RetryBaseDelay)
+            throw new PipelineConfigurationException(
+                $"RetryWindow and RetryBaseDelay must be positive and RetryMaxDelay at least RetryBaseDelay; got {RetryWindow}, {RetryBaseDelay} and {RetryMaxDelay}");
+        // Azure Storage refuses a message visibility delay beyond 7 days.
+        if (RetryMaxDelay > TimeSpan.FromDays(7))
+            throw new PipelineConfigurationException($"RetryMaxDelay must be at most 7 days (the queue's visibility limit); got {RetryMaxDelay}");
         if (BlobTriggerMaxAttempts <= 0)
             throw new PipelineConfigurationException($"BlobTriggerMaxAttempts must be positive; got {BlobTriggerMaxAttempts}");
         foreach (var (name, value) in new[]

@@ -20,7 +20,9 @@ public sealed class PipelineServices : IDisposable
         Ingestor = new ScanIngestor(Clients, Models, Results, logs.CreateLogger<ScanIngestor>(), timeProvider);
         Inferences = new InferenceGate(options.MaxConcurrentInferences);
         Scorer = new ScoreRequestHandler(Clients, Models, Ingestor, Results, logs.CreateLogger<ScoreRequestHandler>(), timeProvider, Inferences);
-        Poison = new PoisonHandler(Clients, Results, logs.CreateLogger<PoisonHandler>(), timeProvider);
+        Retries = new RetrySchedule(Clients.Options, logs.CreateLogger<RetrySchedule>(), timeProvider);
+        Poison = new PoisonHandler(Clients, Results, logs.CreateLogger<PoisonHandler>(), timeProvider, Ingestor, Retries);
+        ScoreQueue = new ScoreRequestRetrier(Clients, Scorer, Poison, Retries, logs.CreateLogger<ScoreRequestRetrier>());
     }
 
     public PipelineOptions Options => Clients.Options;
@@ -35,6 +37,12 @@ public sealed class PipelineServices : IDisposable
     /// <summary>The instance's bound on concurrent inferences (the memory budget).</summary>
     public InferenceGate Inferences { get; }
     public PoisonHandler Poison { get; }
+
+    /// <summary>When failed work is tried again (<see cref="PipelineOptions.RetryWindow"/> and the delays).</summary>
+    public RetrySchedule Retries { get; }
+
+    /// <summary>What the score-requests trigger runs: <see cref="Scorer"/> with delayed retries.</summary>
+    public ScoreRequestRetrier ScoreQueue { get; }
 
     public void Dispose() => Models.Dispose();
 }

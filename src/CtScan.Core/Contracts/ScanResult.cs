@@ -125,4 +125,7 @@ public static class ScanLabels
 /// <param name="EnqueuedAt">When the request was queued (UTC).</param>
 /// <param name="ScanETag">The scan blob's ETag when its content was read (without quotes); null when the ingest step
 /// was handed bytes without a blob version. The score step drops the request when the blob holds other content now.</param>
-public sealed record ScoreRequest(string Scan, string Tensor, string Sha256, DateTimeOffset EnqueuedAt, string? ScanETag = null);
+/// <param name="Attempt">Which attempt this message is (absent: the first). A request that failed for a transient reason
+/// is queued again with the next number and a visibility delay that grows with it; <see cref="EnqueuedAt"/> stays the
+/// first attempt's, so the retry window is measured from there.</param>
+public sealed record ScoreRequest(string Scan, string Tensor, string Sha256, DateTimeOffset EnqueuedAt, string? ScanETag = null, int? Attempt = null);

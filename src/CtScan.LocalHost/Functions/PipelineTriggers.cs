@@ -14,15 +14,15 @@ public sealed class PreprocessScan(ScanIngestor ingestor)
         ingestor.IngestBlobAsync(name, requeue: false, cancellationToken);
 }
 
-/// <summary>Queue trigger: scores one request with the current model and writes its result.</summary>
-public sealed class ScoreScan(ScoreRequestHandler handler)
+/// <summary>Queue trigger: scores one request with the current model and writes its result; failed attempts are retried later.</summary>
+public sealed class ScoreScan(ScoreRequestRetrier handler)
 {
     [FunctionName(nameof(ScoreScan))]
     public Task Run([QueueTrigger("score-requests")] string message, CancellationToken cancellationToken) =>
         handler.HandleAsync(message, cancellationToken);
 }
 
-/// <summary>Queue trigger on score-requests-poison: records a failed result so nothing vanishes.</summary>
+/// <summary>Queue trigger on score-requests-poison: queues the request again later within the retry window, else records a failed result.</summary>
 public sealed class ScoreScanPoison(PoisonHandler handler)
 {
     [FunctionName(nameof(ScoreScanPoison))]
@@ -30,7 +30,7 @@ public sealed class ScoreScanPoison(PoisonHandler handler)
         handler.HandleScoreRequestAsync(message, cancellationToken);
 }
 
-/// <summary>Queue trigger on the hosts' blob-trigger poison queue: records a failed result for the blob.</summary>
+/// <summary>Queue trigger on the hosts' blob-trigger poison queue: re-ingests the blob later within the retry window, else records a failed result.</summary>
 public sealed class BlobTriggerPoison(PoisonHandler handler)
 {
     [FunctionName(nameof(BlobTriggerPoison))]
