@@ -93,7 +93,7 @@ public class PoisonHandler
         ArgumentNullException.ThrowIfNull(request);
         var elapsed = _time.GetUtcNow() - request.EnqueuedAt;
         var result = Failed(request.Scan,
-            $"scoring failed on attempt {attempt}, {elapsed.TotalMinutes:F1} min after it was first queued (retry window {_schedule.Window.TotalMinutes:F0} min; tensor {request.Tensor}, sha256 {request.Sha256}, queued {request.EnqueuedAt:O}); last error: {lastError}. Fix the cause, then run `ctscan replay` (or upload the scan again).");
+            $"scoring failed on attempt {attempt}, {elapsed.TotalMinutes:F1} min after it was first queued (retry window {_schedule.WindowText}; tensor {request.Tensor}, sha256 {request.Sha256}, queued {request.EnqueuedAt:O}); last error: {lastError}. Fix the cause, then run `ctscan replay` (or upload the scan again).");
         // Keep a result written after this request was queued (by a later successful attempt or a newer upload).
         bool written = await _results.WriteUnlessKeptAsync(ScanNames.ResultBlobName(request.Scan), result,
             existing => existing is not null && existing.CreatedAt >= request.EnqueuedAt, cancellationToken).ConfigureAwait(false);
@@ -159,7 +159,7 @@ public class PoisonHandler
         function = function[(function.LastIndexOf('.') + 1)..];
         var result = Failed(blobName,
             poison.Retry is { } retries
-                ? $"{function} failed on {poison.ContainerName}/{blobName} (ETag {poison.ETag}) and on {retries} delayed re-ingest(s) over the retry window of {_schedule.Window.TotalMinutes:F0} min; last error: {lastError ?? "unknown"}. The blob was not preprocessed. Fix the cause, then run `ctscan replay` (or upload the scan again)."
+                ? $"{function} failed on {poison.ContainerName}/{blobName} (ETag {poison.ETag}) and on {retries} delayed re-ingest(s) over the retry window of {_schedule.WindowText}; last error: {lastError ?? "unknown"}. The blob was not preprocessed. Fix the cause, then run `ctscan replay` (or upload the scan again)."
                 : $"{function} failed after {_clients.Options.BlobTriggerMaxAttempts} attempts on {poison.ContainerName}/{blobName} (ETag {poison.ETag}); the blob was not preprocessed. Check the host's logs, then run `ctscan replay` (or upload the scan again).");
         // A result newer than the blob's last modification is about this content: keep it.
         DateTimeOffset? blobModified = null;

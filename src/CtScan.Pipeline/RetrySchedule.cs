@@ -27,6 +27,11 @@ public sealed class RetrySchedule
 
     public TimeSpan Window => _options.RetryWindow;
 
+    /// <summary>The window for messages: "15 min", or "4 s" below a minute.</summary>
+    public string WindowText => Window >= TimeSpan.FromMinutes(1)
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Window.TotalMinutes:0.#} min")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Window.TotalSeconds:0.#} s");
+
     /// <summary>The delay before retry number <paramref name="retry"/> (1 for the first).</summary>
     public TimeSpan DelayBefore(int retry)
     {

@@ -59,7 +59,7 @@ public class ScoreRequestRetrier
             string why = RetrySchedule.Brief(error);
             if (!_schedule.WithinWindow(request.EnqueuedAt))
             {
-                _logger.LogError(error, "Attempt {Attempt} for {Scan} failed and its retry window of {Window:F0} min has closed: {Error}", attempt, scan, _schedule.Window.TotalMinutes, why);
+                _logger.LogError(error, "Attempt {Attempt} for {Scan} failed and its retry window of {Window} has closed: {Error}", attempt, scan, _schedule.WindowText, why);
                 await _poison.WriteScoreRequestFailedAsync(request, attempt, why, cancellationToken).ConfigureAwait(false);
                 return null;
             }

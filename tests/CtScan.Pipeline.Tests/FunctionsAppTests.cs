@@ -85,7 +85,8 @@ public sealed class FunctionsAppWiringTests(AzuriteFixture azurite)
             var pipeline = provider.GetRequiredService<PipelineServices>();
             await pipeline.Storage.EnsureCreatedAsync();
             string scan = $"wiring/{Guid.NewGuid():N}.nii.gz";
-            string message = ContractsJson.Serialize(new ScoreRequest(scan, new string('c', 64) + ".npy", new string('c', 64), DateTimeOffset.UtcNow));
+            // Queued longer ago than the retry window (default 15 min): the poison trigger fails it instead of retrying.
+            string message = ContractsJson.Serialize(new ScoreRequest(scan, new string('c', 64) + ".npy", new string('c', 64), DateTimeOffset.UtcNow.AddMinutes(-20)));
 
             var function = ActivatorUtilities.CreateInstance<CtFunctions.ScoreScanPoison>(provider);
             await function.RunAsync(message, CancellationToken.None);

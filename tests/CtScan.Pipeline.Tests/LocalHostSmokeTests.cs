@@ -80,8 +80,9 @@ public sealed class LocalHostSmokeTests(AzuriteFixture azurite, ITestOutputHelpe
 }
 
 /// <summary>
-/// A blob trigger that keeps failing ends in webjobs-blobtrigger-poison, and the poison trigger records it; on an
-/// Azurite of its own (see <see cref="LocalHostSmokeTests"/>).
+/// A blob trigger that keeps failing ends in webjobs-blobtrigger-poison; the poison trigger re-ingests it later with
+/// growing delays and records a failure once the retry window (here 4 s) has closed; on an Azurite of its own (see
+/// <see cref="LocalHostSmokeTests"/>).
 /// </summary>
 public sealed class LocalHostPoisonTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
@@ -98,7 +99,7 @@ public sealed class LocalHostPoisonTests(AzuriteFixture azurite) : IClassFixture
     }
 
     [Fact]
-    public async Task LocalHost_BlobTriggerKeepsFailing_FailedResultAfterPoisonThreshold()
+    public async Task LocalHost_BlobTriggerKeepsFailing_DelayedReIngestsThenFailedAfterWindow()
     {
         var cache = Directory.CreateTempSubdirectory("ctscan-localhost-poison-");
         FailingIngestor? failing = null;
@@ -115,8 +116,20 @@ public sealed class LocalHostPoisonTests(AzuriteFixture azurite) : IClassFixture
                     ["extensions:queues:visibilityTimeout"] = "00:00:01",
                     ["extensions:queues:maxPollingInterval"] = "00:00:01",
                 },
-                ConfigurePipeline = o => o with { ModelCacheDirectory = Path.Combine(cache.FullName, "models"), SpoolDirectory = cache.FullName },
-                ConfigureServices = services => services.AddSingleton<ScanIngestor>(sp => failing = new FailingIngestor(sp.GetRequiredService<PipelineServices>())),
+                ConfigurePipeline = o => o with
+                {
+                    ModelCacheDirectory = Path.Combine(cache.FullName, "models"), SpoolDirectory = cache.FullName,
+                    RetryWindow = TimeSpan.FromSeconds(4), RetryBaseDelay = TimeSpan.FromSeconds(1), RetryMaxDelay = TimeSpan.FromSeconds(1),
+                },
+                ConfigureServices = services =>
+                {
+                    services.AddSingleton<ScanIngestor>(sp => failing ??= new FailingIngestor(sp.GetRequiredService<PipelineServices>()));
+                    services.AddSingleton(sp =>
+                    {
+                        var s = sp.GetRequiredService<PipelineServices>();
+                        return new PoisonHandler(s.Clients, s.Results, ingestor: sp.GetRequiredService<ScanIngestor>(), schedule: s.Retries);
+                    });
+                },
             });
             using var services = new PipelineServices(PipelineOptions.ForConnectionString(azurite.ConnectionString));
             string name = $"poison-test/{Guid.NewGuid():N}.nii.gz";
@@ -135,8 +148,11 @@ public sealed class LocalHostPoisonTests(AzuriteFixture azurite) : IClassFixture
             Assert.NotNull(result);
             Assert.Equal(ScanStatus.Failed, result.Status);
             Assert.Equal(PipelineErrorCodes.RetriesExhausted, result.Error!.Code);
-            Assert.Contains("PreprocessScan failed after 2 attempts", result.Error.Message);
-            Assert.Equal(2, failing!.Calls);
+            // The blob trigger's 2 immediate tries, then one delayed re-ingest a second apart until the 4 s window closed.
+            Assert.Matches(@"^PreprocessScan failed on .* and on \d delayed re-ingest\(s\) over the retry window of 4 s; last error: IOException: simulated: the connection to storage was reset\.", result.Error.Message);
+            int reIngests = int.Parse(System.Text.RegularExpressions.Regex.Match(result.Error.Message, @"and on (\d) delayed").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(reIngests, 2, 5);
+            Assert.Equal(2 + reIngests, failing!.Calls);
         }
         finally
         {

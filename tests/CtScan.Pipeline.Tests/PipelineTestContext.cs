@@ -113,6 +113,8 @@ internal sealed class PipelineTestContext : IAsyncDisposable
             await container.DeleteIfExistsAsync();
         foreach (var queue in new[] { c.ScoreRequests, c.ScoreRequestsPoison, c.BlobTriggerPoison })
             await queue.DeleteIfExistsAsync();
+        foreach (var queue in PoisonQueues.All(Options))
+            await c.QueueService.GetQueueClient(queue.Name).DeleteIfExistsAsync();
         try { _temp.Delete(recursive: true); } catch (IOException) { }
         if (Options.ModelCacheDirectory is { } cache && Directory.GetParent(cache) is { } parent)
             try { parent.Delete(recursive: true); } catch (IOException) { }

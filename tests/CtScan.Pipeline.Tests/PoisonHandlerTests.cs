@@ -9,18 +9,22 @@ public sealed class PoisonHandlerTests(AzuriteFixture azurite)
     private static string Request(string scan, DateTimeOffset enqueuedAt) =>
         ContractsJson.Serialize(new ScoreRequest(scan, new string('b', 64) + ".npy", new string('b', 64), enqueuedAt));
 
+    /// <summary>Queued longer ago than the retry window (15 min by default): no retry left.</summary>
+    private static DateTimeOffset PastWindow => DateTimeOffset.UtcNow.AddMinutes(-20);
+
     [Fact]
-    public async Task HandleScoreRequestAsync_NoResult_WritesFailedWithAttempts()
+    public async Task HandleScoreRequestAsync_NoResultAfterWindow_WritesFailedWithAttempts()
     {
         await using var t = await PipelineTestContext.CreateAsync(azurite, o => o with { MaxDequeueCount = 3 });
 
-        bool written = await t.Services.Poison.HandleScoreRequestAsync(Request("dir/p.nii.gz", DateTimeOffset.UtcNow));
+        bool written = await t.Services.Poison.HandleScoreRequestAsync(Request("dir/p.nii.gz", PastWindow));
 
         Assert.True(written);
         var result = (await t.ReadResultAsync("dir/p.nii.gz.json"))!;
         Assert.Equal(ScanStatus.Failed, result.Status);
         Assert.Equal(PipelineErrorCodes.RetriesExhausted, result.Error!.Code);
-        Assert.Contains("failed after 3 attempts", result.Error.Message);
+        Assert.Contains("scoring failed on attempt 1, 20.0 min after it was first queued (retry window 15 min", result.Error.Message);
+        Assert.Contains("last error: the host's 3 tries of attempt 1 all failed", result.Error.Message);
     }
 
     [Fact]
@@ -35,7 +39,7 @@ public sealed class PoisonHandlerTests(AzuriteFixture azurite)
         };
         await t.Services.Results.WriteAsync(scored);
 
-        bool written = await t.Services.Poison.HandleScoreRequestAsync(Request("k.nii", DateTimeOffset.UtcNow.AddMinutes(-5)));
+        bool written = await t.Services.Poison.HandleScoreRequestAsync(Request("k.nii", PastWindow));
 
         Assert.False(written);
         var kept = (await t.ReadResultAsync("k.nii.json"))!;
@@ -49,14 +53,16 @@ public sealed class PoisonHandlerTests(AzuriteFixture azurite)
         await using var t = await PipelineTestContext.CreateAsync(azurite);
         await t.Services.Results.WriteAsync(new ScanResult { Scan = "s.nii", Status = ScanStatus.Scored, CreatedAt = DateTimeOffset.UtcNow.AddHours(-1) });
 
-        Assert.True(await t.Services.Poison.HandleScoreRequestAsync(Request("s.nii", DateTimeOffset.UtcNow)));
+        Assert.True(await t.Services.Poison.HandleScoreRequestAsync(Request("s.nii", PastWindow)));
         Assert.Equal(ScanStatus.Failed, (await t.ReadResultAsync("s.nii.json"))!.Status);
     }
 
+    /// <summary>Without an ingestor (no delayed re-ingest), the blob-trigger poison handler fails the scan at once.</summary>
     [Fact]
-    public async Task HandleBlobTriggerPoisonAsync_WritesFailedForBlob_UnlessResultExists()
+    public async Task HandleBlobTriggerPoisonAsync_NoIngestor_WritesFailedForBlob_UnlessResultExists()
     {
         await using var t = await PipelineTestContext.CreateAsync(azurite);
+        var poison = new PoisonHandler(t.Services.Clients, t.Services.Results);
         await t.Services.Clients.Scans.UploadBlobAsync("folder/b.nii.gz", BinaryData.FromString("x"));
         string message = JsonSerializer.Serialize(new
         {
@@ -64,13 +70,13 @@ public sealed class PoisonHandlerTests(AzuriteFixture azurite)
             ContainerName = t.Options.ScansContainer, BlobName = "folder/b.nii.gz", ETag = "\"0x8DE1\"",
         });
 
-        Assert.True(await t.Services.Poison.HandleBlobTriggerPoisonAsync(message));
+        Assert.True(await poison.HandleBlobTriggerPoisonAsync(message));
         var result = (await t.ReadResultAsync("folder/b.nii.gz.json"))!;
         Assert.Equal(ScanStatus.Failed, result.Status);
         Assert.Contains("PreprocessScan failed after 5 attempts", result.Error!.Message);
 
         // A second poison message for the same blob leaves the (newer-than-the-blob) result alone.
-        Assert.False(await t.Services.Poison.HandleBlobTriggerPoisonAsync(message));
+        Assert.False(await poison.HandleBlobTriggerPoisonAsync(message));
     }
 
     [Fact]
