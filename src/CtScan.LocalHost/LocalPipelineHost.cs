@@ -30,6 +30,12 @@ public sealed record LocalHostSettings
 
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
 
+    /// <summary>
+    /// Stop the host when a trigger listener fails (storage unreachable past the client's retries) instead of ending the
+    /// process (the WebJobs SDK's default), so that <see cref="LocalPipelineHost.RunAsync"/> can start a new one.
+    /// </summary>
+    public bool RestartOnListenerFault { get; init; }
+
     /// <summary>Last say over the services (tests: replace a handler to simulate failures).</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
 }
@@ -84,6 +90,9 @@ public static class LocalPipelineHost
                 services.AddSingleton<ITypeLocator>(new FixedTypeLocator(TriggerTypes));
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
                 if (options.PendingSweepInterval > TimeSpan.Zero) services.AddHostedService<PendingScanSweepService>();
+                services.AddSingleton<ListenerFaults>();
+                if (settings.RestartOnListenerFault)
+                    services.AddSingleton<Microsoft.Azure.WebJobs.Host.Timers.IWebJobsExceptionHandlerFactory, StopHostOnListenerFault>();
                 settings.ConfigureServices?.Invoke(services);
             })
             .UseConsoleLifetime()
@@ -91,6 +100,48 @@ public static class LocalPipelineHost
 
         await host.Services.GetRequiredService<PipelineServices>().Storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         return host;
+    }
+
+    /// <summary>
+    /// Runs the host until <paramref name="cancellationToken"/> is cancelled, the way the Functions host keeps its job
+    /// host alive: when a trigger listener fails (<see cref="ListenerFaults"/>; storage down) the host is stopped and a
+    /// new one built, after <paramref name="restartDelay"/> and for as long as storage does not answer the build's
+    /// container check. The new host's pending-scan sweep (it has ingested nothing yet) re-ingests the scans whose
+    /// messages the old one held. <paramref name="started"/> runs for each host once it has started.
+    /// </summary>
+    public static async Task RunAsync(LocalHostSettings settings, TimeSpan restartDelay, Func<IHost, CancellationToken, Task>? started, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(logger);
+        settings = settings with { RestartOnListenerFault = true };
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            IHost? host = null;
+            try
+            {
+                host = await BuildAsync(settings, cancellationToken).ConfigureAwait(false);
+                await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception error) when (error is Azure.RequestFailedException or AggregateException or HttpRequestException)
+            {
+                host?.Dispose();
+                logger.LogWarning("Storage does not answer ({Error}); trying again in {Delay:F0} s", RetrySchedule.Brief(error), restartDelay.TotalSeconds);
+                await Task.Delay(restartDelay, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            using (host)
+            {
+                using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+                var extra = started?.Invoke(host, stopping.Token) ?? Task.CompletedTask;
+                await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+                await stopping.CancelAsync().ConfigureAwait(false);
+                try { await extra.ConfigureAwait(false); } catch (OperationCanceledException) { }
+                if (host.Services.GetRequiredService<ListenerFaults>().Fault is not { } fault) return;
+                logger.LogWarning("The job host stopped after a listener failed ({Error}); starting a new one in {Delay:F0} s", RetrySchedule.Brief(fault), restartDelay.TotalSeconds);
+            }
+            await Task.Delay(restartDelay, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>host.json (as <c>extensions:…</c>, <c>logging:…</c>), then local.settings.json Values, the environment and overrides.</summary>

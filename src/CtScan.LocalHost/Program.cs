@@ -2,6 +2,8 @@ using CtScan.LocalHost;
 using CtScan.LocalHost.Azurite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using System.Runtime.InteropServices;
 
 // ctscan-localhost [--connection CONN] [--azurite] [--settings local.settings.json] [--host-json host.json]
 // Runs the pipeline's triggers on the WebJobs SDK until Ctrl+C / SIGTERM.
@@ -37,22 +39,26 @@ if (azurite is not null)
     Console.WriteLine($"Connection string: {connection}");
 }
 
+// Ctrl+C / SIGTERM end the run, also while a failed job host is being replaced (each host's console lifetime stops that host).
+using var stop = new CancellationTokenSource();
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var logs = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss.fff "; }));
 try
 {
-    using var host = await LocalPipelineHost.BuildAsync(new LocalHostSettings
-    {
-        Connection = connection,
-        LocalSettingsPath = settingsPath,
-        HostJsonPath = hostJson,
-    });
-    using var stopStats = new CancellationTokenSource();
-    var stats = statsFile is null
-        ? Task.CompletedTask
-        : HostStats.WriteEveryAsync(Path.GetFullPath(statsFile), TimeSpan.FromSeconds(1),
-            host.Services.GetRequiredService<CtScan.Pipeline.PipelineServices>().Models, stopStats.Token);
-    await host.RunAsync();
-    await stopStats.CancelAsync();
-    try { await stats; } catch (OperationCanceledException) { }
+    var settings = new LocalHostSettings { Connection = connection, LocalSettingsPath = settingsPath, HostJsonPath = hostJson };
+    await LocalPipelineHost.RunAsync(settings, TimeSpan.FromSeconds(5), statsFile is null ? null
+        : (host, ct) => HostStats.WriteEveryAsync(Path.GetFullPath(statsFile), TimeSpan.FromSeconds(1), host.Services.GetRequiredService<CtScan.Pipeline.PipelineServices>().Models, ct),
+        logs.CreateLogger("CtScan.LocalHost"), stop.Token);
+    return 0;
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
     return 0;
 }
 catch (CtScan.Pipeline.PipelineConfigurationException error)

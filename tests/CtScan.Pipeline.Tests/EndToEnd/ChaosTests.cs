@@ -95,14 +95,18 @@ public sealed partial class ChaosTests(EndToEndFixture e2e, ITestOutputHelper ou
             await watching;
             hostLogs.Add(host.Log);
             string logs = string.Join("\n", hostLogs);
+            string logFile = Path.Combine(Path.GetTempPath(), "ctscan-chaos-hosts.log");
+            await File.WriteAllTextAsync(logFile, logs);
+            output.WriteLine($"the hosts' logs: {logFile}");
 
             // The figures.
-            int retries = RetryLine().Count(logs), swept = logs.Split('\n').Count(l => l.Contains("Re-ingested", StringComparison.Ordinal));
+            int retries = RetryLine().Count(logs), swept = SweptLine().Matches(logs).Sum(m => int.Parse(m.Groups["count"].Value, CultureInfo.InvariantCulture));
+            int restarts = logs.Split('\n').Count(l => l.Contains("starting a new one", StringComparison.Ordinal));
             int outageRetries = logs.Split('\n').Count(l => l.Contains("Could not queue a retry", StringComparison.Ordinal));
             var answers = Answers(logs);
             int twoVersions = answers.Count(a => a.Value.Select(x => x.Version).Distinct().Count() > 1);
             output.WriteLine($"drained {seen.FinalCount(scans.Keys)} of {scans.Count} in {drained.TotalSeconds:F1} s ({(drained - restored).TotalSeconds:F1} s after storage came back; {atOutage} were done when it went down)");
-            output.WriteLine($"retries queued: {retries}; retries waiting for storage: {outageRetries}; scans re-ingested by the sweep: {swept}; answers logged: {answers.Sum(a => a.Value.Count)} for {answers.Count} scans, {twoVersions} answered by both model versions");
+            output.WriteLine($"retries queued: {retries}; retries waiting for storage: {outageRetries}; job hosts restarted after a listener failure: {restarts}; scans re-ingested by the sweep: {swept}; answers logged: {answers.Sum(a => a.Value.Count)} for {answers.Count} scans, {twoVersions} answered by both model versions");
             output.WriteLine($"statuses seen: {string.Join(", ", seen.StatusCounts())}");
 
             // Nothing lost, nothing failed.
@@ -148,7 +152,7 @@ public sealed partial class ChaosTests(EndToEndFixture e2e, ITestOutputHelper ou
         for (int i = 0; i < 60; i++)
         {
             var bytes = e2e.Phantom(i % 2 == 0 ? PhantomLabel.Normal : PhantomLabel.Abnormal, seed: 500 + i, shapes[i % 3]);
-            if (i % 7 == 3 && scans.Values.Count(s => !s.Valid) < 6) scans[prefix + $"scan-{i:D2}-truncated.nii.gz"] = new Scan(bytes[..(bytes.Length / 2)], false);
+            if (i is 3 or 10 or 17 or 24 or 31 or 45) scans[prefix + $"scan-{i:D2}-truncated.nii.gz"] = new Scan(bytes[..(bytes.Length / 2)], false);
             else if (i is 29 or 58) scans[prefix + $"scan-{i:D2}-text.nii"] = new Scan([.. "not a NIfTI file, only text long enough to be read as a header"u8, .. new byte[400]], false);
             else scans[prefix + $"scan-{i:D2}.nii.gz"] = new Scan(bytes, true);
         }
@@ -254,6 +258,9 @@ public sealed partial class ChaosTests(EndToEndFixture e2e, ITestOutputHelper ou
 
     [GeneratedRegex(@"Scored (?<scan>chaos/\S+): \w+ p=(?<p>[0-9.]+) with (?<version>\S+)")]
     private static partial Regex ScoredLine();
+
+    [GeneratedRegex(@"Pending-scan sweep re-ingested (?<count>\d+) scan")]
+    private static partial Regex SweptLine();
 
     /// <summary>The retry lines of ScoreRequestRetrier and PoisonHandler ("retry N queued in", "delayed re-ingest N in").</summary>
     [GeneratedRegex(@"retry \d+ queued in|delayed re-ingest \d+ in")]
