@@ -16,8 +16,9 @@ public sealed partial record ScanSweepSettings
     public const string DeadLetterContainerSetting = "CtScan__DeadLetterContainer";
 
     /// <summary>
-    /// 15 minutes: well past a normal scan's way through the pipeline (seconds to a minute), past the blob trigger's
-    /// and the score queue's retries (5 tries, 10 s visibility), so a scan still in flight is not ingested twice.
+    /// 15 minutes: well past a normal scan's way through the pipeline (seconds to a minute) and as long as the default
+    /// retry window (<see cref="PipelineOptions.RetryWindow"/>), so a scan is rarely ingested twice while its retries
+    /// are still running; when it is, that is duplicate work, not a wrong result.
     /// </summary>
     public static readonly TimeSpan DefaultGrace = TimeSpan.FromMinutes(15);
 
