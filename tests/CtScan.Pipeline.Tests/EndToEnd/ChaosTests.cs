@@ -127,6 +127,10 @@ public sealed partial class ChaosTests(EndToEndFixture e2e, ITestOutputHelper ou
                     Assert.Equal((ScanStatus.Rejected, ScanErrorCodes.UnreadableInput), (result.Status, result.Error!.Code));
                 }
             }
+            // The promotion took effect midway: both versions answered.
+            var versions = scans.Where(s => s.Value.Valid).Select(s => seen.Last(s.Key)!.Model!.Version).ToList();
+            Assert.Contains(before, versions);
+            Assert.Contains(after, versions);
             // Duplicate deliveries happen (at least once); the same model must give the same answer.
             foreach (var (name, list) in answers)
                 foreach (var byVersion in list.GroupBy(a => a.Version))
