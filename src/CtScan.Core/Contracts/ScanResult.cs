@@ -94,6 +94,10 @@ public static class ScanErrorCodes
     public const string ImplausibleIntensities = "implausible-intensities";
     /// <summary>The volume does not look like CT at all: no air (MR-like), pure noise, or uniform.</summary>
     public const string NotACtVolume = "not-a-ct-volume";
+
+    /// <summary>The scan exceeds the work budget: preprocessing memory estimated from the header, the decode time,
+    /// or data after the voxels / before vox_offset beyond the reader's bounds (docs/input-gate.md, "Work budget").</summary>
+    public const string TooLarge = "too-large";
 }
 
 /// <summary>Codes of <see cref="ScanWarning"/>.</summary>

@@ -24,6 +24,7 @@ internal sealed class GzipVerifyingStream : ForwardOnlyStream
     private readonly string _fileName;
     private readonly List<long> _readBoundaries = [0];
     private long _length;
+    private long _rawTailLimit = long.MaxValue;
     private bool _verified;
 
     public GzipVerifyingStream(Stream compressed, string fileName, bool leaveOpen)
@@ -57,19 +58,46 @@ internal sealed class GzipVerifyingStream : ForwardOnlyStream
         return n;
     }
 
-    /// <summary>Reads to the end of the decompressed content and checks the final trailer.</summary>
-    public void ReadToEndAndVerify()
+    /// <summary>
+    /// Reads to the end of the decompressed content and checks the final trailer, reading at most
+    /// <paramref name="maxBytes"/> more decompressed bytes (and as many raw bytes after the last member): a gzip
+    /// stream can inflate a thousandfold, so what follows the voxels is bounded rather than inflated to its end.
+    /// </summary>
+    /// <exception cref="NiftiLimitException">More than <paramref name="maxBytes"/> bytes follow.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public void ReadToEndAndVerify(long maxBytes = long.MaxValue, CancellationToken cancellationToken = default)
     {
-        Span<byte> scratch = stackalloc byte[4096];
-        while (Read(scratch) > 0) { }
+        _rawTailLimit = maxBytes;
+        // Large reads: one boundary is recorded per read, and the bound keeps their number small.
+        var scratch = new byte[64 * 1024];
+        long start = _length;
+        while (Read(scratch) > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_length - start > maxBytes)
+                throw new NiftiLimitException(_fileName, "data", nameof(NiftiReadOptions.MaxTrailingDataBytes),
+                    $"more than {maxBytes} bytes of decompressed data follow the voxel data (limit " +
+                    $"NiftiReadOptions.MaxTrailingDataBytes); refused without inflating the rest " +
+                    $"({_compressed.BytesRead} compressed bytes read so far)");
+        }
     }
 
     private void VerifyEnd()
     {
         if (_verified) return;
-        // Whatever GZipStream left unread (e.g. garbage after the last member) must be consumed to see the real tail.
-        Span<byte> scratch = stackalloc byte[512];
-        while (_compressed.Read(scratch) > 0) { }
+        // Whatever GZipStream left unread (e.g. garbage after the last member) must be consumed to see the real tail;
+        // past the limit it cannot end in a valid trailer anyway, so reading stops there.
+        Span<byte> scratch = stackalloc byte[4096];
+        long garbage = 0;
+        int n;
+        while ((n = _compressed.Read(scratch)) > 0)
+        {
+            garbage += n;
+            if (garbage > _rawTailLimit)
+                throw new NiftiLimitException(_fileName, "gzip", nameof(NiftiReadOptions.MaxTrailingDataBytes),
+                    $"more than {_rawTailLimit} bytes that are not gzip data follow the last gzip member (limit " +
+                    "NiftiReadOptions.MaxTrailingDataBytes)");
+        }
         var tail = _compressed.Tail;
         if (tail.Length < TailKeepingStream.TailLength || !EndsWithTrailerOfLastMember(tail))
             throw new NiftiFormatException(_fileName, "gzip",
