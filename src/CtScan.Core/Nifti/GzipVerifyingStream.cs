@@ -76,7 +76,7 @@ internal sealed class GzipVerifyingStream : ForwardOnlyStream
             cancellationToken.ThrowIfCancellationRequested();
             if (_length - start > maxBytes)
                 throw new NiftiLimitException(_fileName, "data", nameof(NiftiReadOptions.MaxTrailingDataBytes),
-                    $"more than {maxBytes} bytes of decompressed data follow the voxel data (limit " +
+                    $"more than {Mib(maxBytes)} of decompressed data follow the voxel data (limit " +
                     $"NiftiReadOptions.MaxTrailingDataBytes); refused without inflating the rest " +
                     $"({_compressed.BytesRead} compressed bytes read so far)");
         }
@@ -95,7 +95,7 @@ internal sealed class GzipVerifyingStream : ForwardOnlyStream
             garbage += n;
             if (garbage > _rawTailLimit)
                 throw new NiftiLimitException(_fileName, "gzip", nameof(NiftiReadOptions.MaxTrailingDataBytes),
-                    $"more than {_rawTailLimit} bytes that are not gzip data follow the last gzip member (limit " +
+                    $"more than {Mib(_rawTailLimit)} that are not gzip data follow the last gzip member (limit " +
                     "NiftiReadOptions.MaxTrailingDataBytes)");
         }
         var tail = _compressed.Tail;
@@ -105,6 +105,9 @@ internal sealed class GzipVerifyingStream : ForwardOnlyStream
                 $"after {_compressed.BytesRead} compressed bytes ({_length} bytes decompressed)");
         _verified = true;
     }
+
+    private static string Mib(long bytes) =>
+        (bytes / (1024.0 * 1024)).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) + $" MiB ({bytes} bytes)";
 
     private bool EndsWithTrailerOfLastMember(ReadOnlySpan<byte> tail)
     {

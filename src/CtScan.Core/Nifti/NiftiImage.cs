@@ -211,7 +211,8 @@ public sealed class NiftiImage : IDisposable
             if (gap > options.MaxDataOffsetGapBytes)
                 throw new NiftiLimitException(name, "vox_offset", nameof(NiftiReadOptions.MaxDataOffsetGapBytes),
                     $"vox_offset {header.DataOffset} leaves a gap of {gap} bytes before the voxel data; at most " +
-                    $"{options.MaxDataOffsetGapBytes} bytes are read there (limit NiftiReadOptions.MaxDataOffsetGapBytes)");
+                    $"{options.MaxDataOffsetGapBytes} bytes are read there (limit NiftiReadOptions.MaxDataOffsetGapBytes), " +
+                    "since skipping them in a gzipped file inflates them");
             // A single file's extensions end at vox_offset; a .hdr's run to the end of the file (within the same bound).
             var limit = header.IsPairFormat ? options.MaxDataOffsetGapBytes : header.DataOffset - header.SizeOfHeader;
             (extensions, var consumed) = NiftiStreams.ReadExtensions(stream, header, limit);
