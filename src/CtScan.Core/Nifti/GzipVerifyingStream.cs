@@ -22,7 +22,11 @@ internal sealed class GzipVerifyingStream : ForwardOnlyStream
     private readonly TailKeepingStream _compressed;
     private readonly GZipStream _gzip;
     private readonly string _fileName;
-    private readonly List<long> _readBoundaries = [0];
+    /// <summary>Read boundaries kept at most: 16 MB. Only ISIZE's residue matters, so 32 bits of each are kept.</summary>
+    private const int MaxBoundaries = 4 << 20;
+
+    private readonly List<uint> _readBoundaries = [0];
+    private bool _boundariesCapped;
     private long _length;
     private long _rawTailLimit = long.MaxValue;
     private bool _verified;
@@ -54,7 +58,9 @@ internal sealed class GzipVerifyingStream : ForwardOnlyStream
             return 0;
         }
         _length += n;
-        _readBoundaries.Add(_length);
+        // A stream of many tiny members (or many tiny reads) must not grow this without bound.
+        if (_readBoundaries.Count < MaxBoundaries) _readBoundaries.Add((uint)_length);
+        else _boundariesCapped = true;
         return n;
     }
 
@@ -99,6 +105,9 @@ internal sealed class GzipVerifyingStream : ForwardOnlyStream
                     "NiftiReadOptions.MaxTrailingDataBytes)");
         }
         var tail = _compressed.Tail;
+        if (tail.Length >= TailKeepingStream.TailLength && _boundariesCapped && !EndsWithTrailerOfLastMember(tail))
+            throw new NiftiLimitException(_fileName, "gzip", "gzip reads",
+                $"the gzip stream came in more than {MaxBoundaries} reads (many tiny members?), too many to check its last trailer");
         if (tail.Length < TailKeepingStream.TailLength || !EndsWithTrailerOfLastMember(tail))
             throw new NiftiFormatException(_fileName, "gzip",
                 $"gzip stream is truncated or has trailing bytes: it ends without a complete member trailer " +
@@ -114,7 +123,7 @@ internal sealed class GzipVerifyingStream : ForwardOnlyStream
         var isize = BinaryPrimitives.ReadUInt32LittleEndian(tail[4..]);
         foreach (var start in _readBoundaries)
         {
-            if ((uint)(_length - start) == isize) return true;
+            if ((uint)_length - start == isize) return true;
         }
         return false;
     }

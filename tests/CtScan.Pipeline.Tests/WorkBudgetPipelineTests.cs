@@ -1,0 +1,40 @@
+using CtScan.Contracts;
+using CtScan.Tests.Validation;
+using CtScan.Validation;
+
+namespace CtScan.Pipeline.Tests;
+
+/// <summary>The pipeline's ingest step holds every scan to the work budget: over it, the stored result is <c>rejected</c>, <c>too-large</c>.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class WorkBudgetPipelineTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task Ingest_GzipBombVoxOffsetGapAndOverBudgetScan_RejectedTooLarge()
+    {
+        // A 1 MB memory budget (as CtScan__ScanMemoryBudgetBytes sets it) refuses the 128×128×64 scan, not the small ones.
+        await using var t = await PipelineTestContext.CreateAsync(azurite,
+            options => options with { WorkBudget = options.WorkBudget with { MaxMemoryBytes = 1_000_000 } });
+        string model = HostileCorpus.WriteModel(t.TempPath("model"));
+        await t.Services.Registry.PublishAsync(model, new PublishOptions { Promote = true, Force = true });
+        string bomb = t.TempPath("bomb.nii.gz"), gap = t.TempPath("gap.nii.gz"), big = t.TempPath("big.nii.gz");
+        BudgetConstructions.WriteTrailingZeros(bomb, new VolumeShape(32, 32, 16), 64L << 20);
+        BudgetConstructions.WriteOffsetGap(gap, new VolumeShape(32, 32, 16), 1L << 24);
+        BudgetConstructions.WriteTrailingZeros(big, new VolumeShape(128, 128, 64), 0);
+
+        var expected = new Dictionary<string, string>
+        {
+            ["bomb.nii.gz"] = "bomb.nii.gz: more than 4 MiB (4194304 bytes) of decompressed data follow the voxel data",
+            ["gap.nii.gz"] = "gap.nii.gz: vox_offset 16777216 leaves a gap of 16776868 bytes before the voxel data",
+            ["big.nii.gz"] = "big.nii.gz: preprocessing this 128×128×64 int16 scan needs ~",
+        };
+        foreach (var (name, message) in expected)
+        {
+            var ingest = await t.IngestAsync(name, await File.ReadAllBytesAsync(t.TempPath(name)));
+            Assert.False(ingest.Queued, name);
+            var result = await t.ReadResultAsync(ScanNames.ResultBlobName(name));
+            Assert.Equal(ScanStatus.Rejected, result!.Status);
+            Assert.Equal(ScanErrorCodes.TooLarge, result.Error!.Code);
+            Assert.StartsWith(message, result.Error.Message);
+        }
+    }
+}
