@@ -37,4 +37,33 @@ public sealed class WorkBudgetPipelineTests(AzuriteFixture azurite)
             Assert.StartsWith(message, result.Error.Message);
         }
     }
+
+    [Fact]
+    public void FromSettings_WorkBudgetSettings_SetTheBudgetAndTheReaderBounds()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+            ["CtScan__ScanMemoryBudgetBytes"] = "500000000",
+            ["CtScan__ScanTimeBudgetSeconds"] = "30",
+            ["CtScan__MaxTrailingDataBytes"] = "1048576",
+            ["CtScan__MaxDataOffsetGapBytes"] = "65536",
+        };
+
+        var options = PipelineOptions.FromSettings(key => settings.GetValueOrDefault(key));
+
+        Assert.Equal(new ScanWorkBudget { MaxMemoryBytes = 500_000_000, MaxDuration = TimeSpan.FromSeconds(30) }, options.WorkBudget);
+        Assert.Equal(1_048_576, options.NiftiReadOptions.MaxTrailingDataBytes);
+        Assert.Equal(65_536, options.NiftiReadOptions.MaxDataOffsetGapBytes);
+    }
+
+    [Fact]
+    public void FromSettings_ZeroMemoryBudget_RefusedNamingTheSetting()
+    {
+        var settings = new Dictionary<string, string> { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true", ["CtScan__ScanMemoryBudgetBytes"] = "0" };
+
+        var error = Assert.Throws<PipelineConfigurationException>(() => PipelineOptions.FromSettings(key => settings.GetValueOrDefault(key)));
+
+        Assert.StartsWith("WorkBudget: the memory budget must be positive; got 0 bytes", error.Message);
+    }
 }
