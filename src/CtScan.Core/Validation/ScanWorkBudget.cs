@@ -23,13 +23,14 @@ public sealed record ScanWorkBudget
     /// <summary>The longest decoding and preprocessing of one scan may take. Default 120 s.</summary>
     public TimeSpan MaxDuration { get; init; } = DefaultMaxDuration;
 
-    /// <summary>Throws, naming the bad value, unless both limits are positive.</summary>
+    /// <summary>Throws, naming the bad value, unless the memory budget is positive and the time budget in (0, 1 day].</summary>
     public ScanWorkBudget Validated()
     {
         if (MaxMemoryBytes <= 0)
             throw new ArgumentOutOfRangeException(nameof(MaxMemoryBytes), MaxMemoryBytes, $"the memory budget must be positive; got {MaxMemoryBytes} bytes");
-        if (MaxDuration <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(MaxDuration), MaxDuration, $"the time budget must be positive; got {MaxDuration}");
+        // A cancellation timer takes at most about 49 days; a day is already far beyond any scan.
+        if (MaxDuration <= TimeSpan.Zero || MaxDuration > TimeSpan.FromDays(1))
+            throw new ArgumentOutOfRangeException(nameof(MaxDuration), MaxDuration, $"the time budget must be positive and at most a day; got {MaxDuration}");
         return this;
     }
 

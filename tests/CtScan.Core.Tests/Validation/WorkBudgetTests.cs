@@ -242,13 +242,11 @@ public sealed class WorkBudgetTests : IDisposable
     }
 
     /// <summary>Counts the bytes read through it and calls <see cref="OnRead"/> after each read.</summary>
-    private sealed class CountingStream(Stream inner) : Stream
+    private sealed class CountingStream(Stream inner) : ForwardOnlyStream
     {
         public long BytesRead { get; private set; }
 
         public Action? OnRead { get; set; }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -257,16 +255,6 @@ public sealed class WorkBudgetTests : IDisposable
             OnRead?.Invoke();
             return n;
         }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
