@@ -142,7 +142,7 @@ public class ModelProvider : IDisposable
                 {
                     var scorer = await LoadAsync(key, cancellationToken).ConfigureAwait(false);
                     _logger.LogInformation("Serving model {Version} (sha256 {Sha256})", key.Version, key.Sha256);
-                    return Activate(scorer, null);
+                    return Activate(scorer, LastThatServed);
                 }
                 catch (Exception error) when (IsModelFault(error))
                 {
@@ -180,7 +180,7 @@ public class ModelProvider : IDisposable
         }
         if (!_broken.TryGetValue(current, out var reason)) return false;
         lease = active.Lease(new ModelFallback(current.Version, current.Sha256,
-            $"current model {current.Version} cannot serve: {reason}; {active.Key.Version}, the last version that served in this process, answered instead"));
+            $"current model {current.Version} cannot serve: {reason}; {active.Key.Version}, {active.Origin}, answered instead"));
         return true;
     }
 
@@ -202,7 +202,7 @@ public class ModelProvider : IDisposable
                 var scorer = await LoadAsync(key, cancellationToken).ConfigureAwait(false);
                 _logger.LogError("Current model {Current} cannot serve; serving {Version} (sha256 {Sha256}), the newest earlier version in its history that loads",
                     pointer.Version, key.Version, key.Sha256);
-                Activate(scorer, null).Dispose();
+                Activate(scorer, "the newest earlier version in current.json's history that loads").Dispose();
                 lock (_gate)
                     if (TryLease(ModelKey.Of(pointer), out var lease)) return lease;
             }
@@ -225,19 +225,22 @@ public class ModelProvider : IDisposable
         }
     }
 
+    private const string LastThatServed = "the last version that served in this process";
+
     /// <summary>Makes a loaded scorer the one that serves (the previous one is released) and leases it.</summary>
-    private ModelLease Activate(OnnxScorer scorer, ModelFallback? fallback)
+    /// <param name="origin">How it was chosen, for a fallback's reason.</param>
+    private ModelLease Activate(OnnxScorer scorer, string origin)
     {
         Interlocked.Increment(ref _scorersCreated);
         Interlocked.Increment(ref _scorersLive);
-        var entry = new ScorerEntry(scorer, () => Interlocked.Decrement(ref _scorersLive));
+        var entry = new ScorerEntry(scorer, origin, () => Interlocked.Decrement(ref _scorersLive));
         ScorerEntry? replaced;
         ModelLease lease;
         lock (_gate)
         {
             replaced = _active;
             _active = entry;
-            lease = entry.Lease(fallback);
+            lease = entry.Lease(null);
         }
         replaced?.Release(); // the provider's own reference; disposed once in-flight leases end
         return lease;
@@ -331,11 +334,13 @@ public class ModelProvider : IDisposable
     }
 
     /// <summary>A scorer with a reference count: the provider holds one reference, each lease another.</summary>
-    private sealed class ScorerEntry(OnnxScorer scorer, Action disposed)
+    private sealed class ScorerEntry(OnnxScorer scorer, string origin, Action disposed)
     {
         private int _references = 1;
 
         public OnnxScorer Scorer { get; } = scorer;
+
+        public string Origin { get; } = origin;
 
         public ModelManifest Manifest => Scorer.Manifest;
 

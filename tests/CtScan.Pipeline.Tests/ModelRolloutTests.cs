@@ -150,6 +150,7 @@ public sealed class ModelRolloutTests(AzuriteFixture azurite)
         for (int i = 0; i < 3; i++) results.Add(await pipeline.ScoreAsync($"fresh-{i}.nii.gz", seed: 20 + i));
 
         Assert.All(results, r => Assert.Equal((ScanStatus.Scored, Good, (bool?)true, "garbage"), (r.Status, r.Model!.Version, r.Model.Fallback, r.Model.FallbackFrom)));
+        Assert.Contains($"{Good}, the newest earlier version in current.json's history that loads, answered instead", results[0].Model!.FallbackReason);
         Assert.Equal((1, 1), (pipeline.Downloads("garbage"), pipeline.Downloads("nan")));
         Assert.Equal(["garbage", "nan"], pipeline.Models.BrokenVersions.Keys.Select(k => k.Version).Order());
     }
