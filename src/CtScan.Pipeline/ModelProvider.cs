@@ -34,6 +34,7 @@ public class ModelProvider : IDisposable
     private readonly PipelineOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly InferenceGate? _inferences;
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly SemaphoreSlim _load = new(1, 1);
     private readonly Dictionary<string, ModelManifest> _manifests = new(StringComparer.Ordinal);
@@ -54,8 +55,11 @@ public class ModelProvider : IDisposable
         _logger = NullLogger.Instance;
     }
 
-    public ModelProvider(ModelRegistryClient registry, PipelineOptions options, ILogger<ModelProvider>? logger = null, TimeProvider? timeProvider = null)
+    /// <param name="inferences">The instance's inference bound; the probe of a newly loaded version takes a slot like any inference.</param>
+    public ModelProvider(ModelRegistryClient registry, PipelineOptions options, ILogger<ModelProvider>? logger = null, TimeProvider? timeProvider = null,
+        InferenceGate? inferences = null)
     {
+        _inferences = inferences;
         _registry = registry ?? throw new ArgumentNullException(nameof(registry));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -308,13 +312,16 @@ public class ModelProvider : IDisposable
         try
         {
             scorer = new OnnxScorer(Path.Combine(directory, manifest.ModelFile), manifest, _options.OnnxScorerOptions);
-            ModelProbe.Check(scorer, $"model {key.Version}", cancellationToken);
+            // The probe's activations count against the memory budget like a scan's.
+            using (_inferences is null ? null : await _inferences.EnterAsync(cancellationToken).ConfigureAwait(false))
+                ModelProbe.Check(scorer, $"model {key.Version}", cancellationToken);
             return scorer;
         }
-        catch (ModelLoadException)
+        catch (Exception error)
         {
             scorer?.Dispose();
-            Directory.Delete(directory, recursive: true); // nothing of a version that cannot serve stays in the cache
+            // Nothing of a version that cannot serve stays in the cache.
+            if (error is ModelLoadException) Directory.Delete(directory, recursive: true);
             throw;
         }
     }

@@ -172,6 +172,22 @@ public sealed class ModelRolloutTests(AzuriteFixture azurite)
         Assert.Equal(1, pipeline.Downloads("only"));
     }
 
+    [Fact]
+    public async Task AcquireAsync_ProbeOfANewVersion_TakesAnInferenceSlot()
+    {
+        await using var t = await PipelineTestContext.CreateAsync(azurite);
+        await t.PublishAsync(Good);
+        var slot = await t.Services.Inferences.EnterAsync(); // the instance's only slot, busy with another scan
+
+        var acquiring = t.Services.Models.AcquireAsync();
+        bool loadedWhileBusy = await Task.WhenAny(acquiring, Task.Delay(TimeSpan.FromSeconds(2))) == acquiring;
+        slot.Dispose();
+        using var lease = await acquiring.WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.False(loadedWhileBusy, "the probe ran an inference while the only slot was taken");
+        Assert.Equal((Good, 1), (lease.Manifest.Version, t.Services.Inferences.PeakRunning));
+    }
+
     /// <summary>
     /// A provider, ingestor and score handler over a models container whose HTTP requests are counted (a pipeline
     /// policy on the real client), so a test can see how often each version's model.onnx was downloaded.
