@@ -12,7 +12,9 @@ namespace CtScan.Pipeline;
 /// The model registry in the <c>models</c> container: <c>&lt;version&gt;/model.onnx</c> + <c>&lt;version&gt;/manifest.json</c>
 /// (immutable once published) and <c>current.json</c> (a <see cref="ModelPointer"/>), which is only ever replaced by
 /// an ETag-conditional write: If-Match the ETag read, or If-None-Match * when there is none. A conflicting write
-/// (412/409) re-reads the pointer and decides again, so concurrent promotions are serialised, never lost.
+/// (412/409) re-reads the pointer and decides again, so concurrent promotions are serialised, never lost. Publish,
+/// promote and rollback run <see cref="ModelProbe"/> on the model before the pointer moves, so a model that cannot
+/// score never becomes current through this client.
 /// </summary>
 public class ModelRegistryClient
 {
