@@ -42,13 +42,13 @@ public sealed class ViewerFixture : IAsyncLifetime
         await Services.Storage.EnsureCreatedAsync();
         await Services.Registry.PublishAsync(Fixtures.Path("models", ModelVersion), new PublishOptions { Promote = true });
 
-        AbnormalBytes = Phantom(PhantomLabel.Abnormal, seed: 3);
+        (AbnormalBytes, var abnormal) = Phantom(PhantomLabel.Abnormal, seed: 3);
         await ScoreAsync(AbnormalScan, AbnormalBytes);
-        await ScoreAsync(NormalScan, Phantom(PhantomLabel.Normal, seed: 4));
+        await ScoreAsync(NormalScan, Phantom(PhantomLabel.Normal, seed: 4).Bytes);
         // A gzip stream cut short: the ingest step rejects it (unreadable-input) and writes that result itself.
         await Services.Clients.Scans.UploadBlobAsync(BrokenScan, new BinaryData(AbnormalBytes[..400]));
         await Services.Ingestor.IngestBlobAsync(BrokenScan);
-        await LinkExplanationAsync(AbnormalScan, AbnormalBytes);
+        await LinkExplanationAsync(AbnormalScan, AbnormalBytes, abnormal);
 
         Viewer = await ViewerServer.StartAsync(ViewerOptions.Loopback(Services.Options, port: 0));
     }
@@ -63,22 +63,53 @@ public sealed class ViewerFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// Stands in for the explanation step (issue 12, part 1) until it writes maps: a map on the scan's own grid (the
-    /// phantom's voxels above -500 HU, so the overlay outlines the lung walls) and a montage PNG, linked from the
-    /// result under the contract's field names.
+    /// Stands in for the explanation step (issue 12, part 1) until it writes maps: a map on the scan's own grid and
+    /// affine that peaks on the phantom's ground-glass opacities, and a montage PNG, linked from the result under the
+    /// contract's field names.
     /// </summary>
-    private async Task LinkExplanationAsync(string scan, byte[] bytes)
+    private async Task LinkExplanationAsync(string scan, byte[] bytes, ChestPhantom phantom)
     {
         string mapName = $"{scan}.saliency.nii.gz", montageName = $"{scan}.saliency.png";
-        string scanPath = TempPath("scan.nii.gz");
+        string scanPath = TempPath("scan.nii.gz"), mapPath = TempPath("map.nii.gz");
         await File.WriteAllBytesAsync(scanPath, bytes);
-        await Services.Clients.Results.UploadBlobAsync(mapName, new MemoryStream(bytes));
-        await Services.Clients.Results.UploadBlobAsync(montageName, new MemoryStream(MontagePng(scanPath)));
+        WriteOpacityMap(mapPath, phantom);
+        await Services.Clients.Results.UploadBlobAsync(mapName, new BinaryData(await File.ReadAllBytesAsync(mapPath)));
+        await Services.Clients.Results.UploadBlobAsync(montageName, new BinaryData(MontagePng(scanPath)));
 
         var blob = Services.Clients.Results.GetBlobClient($"{scan}.json");
         var result = JsonNode.Parse((await blob.DownloadContentAsync()).Value.Content.ToString())!.AsObject();
         result["explanation"] = new JsonObject { ["method"] = "occlusion", ["map"] = mapName, ["montage"] = montageName };
         await blob.UploadAsync(BinaryData.FromString(result.ToJsonString()), overwrite: true);
+    }
+
+    /// <summary>Gaussian blobs on the opacities, float32, with the phantom's voxel size and affine (as ChestPhantomFile writes it).</summary>
+    private static void WriteOpacityMap(string path, ChestPhantom phantom)
+    {
+        var shape = phantom.Shape;
+        var map = new float[shape.VoxelCount];
+        foreach (var o in phantom.Opacities)
+            for (int k = 0; k < shape.Depth; k++)
+                for (int j = 0; j < shape.Height; j++)
+                    for (int i = 0; i < shape.Width; i++)
+                    {
+                        double d2 = ((i - o.CenterI) * (i - o.CenterI) + (j - o.CenterJ) * (j - o.CenterJ)) / (o.Radius * o.Radius)
+                            + (k - o.CenterK) * (k - o.CenterK) / Math.Max(o.SliceRadius * o.SliceRadius, 1);
+                        int v = (k * shape.Height + j) * shape.Width + i;
+                        map[v] = Math.Max(map[v], (float)Math.Exp(-d2));
+                    }
+        var (dx, dy, dz) = ChestPhantomFile.VoxelSizeMm;
+        double[] sform = [-dx, 0, 0, dx * (shape.Width - 1) / 2, 0, -dy, 0, dy * (shape.Height - 1) / 2, 0, 0, dz, -dz * (shape.Depth - 1) / 2];
+        NiftiWriter.Write<float>(path, map, new NiftiWriteOptions
+        {
+            Shape = [shape.Width, shape.Height, shape.Depth],
+            VoxelSize = [dx, dy, dz],
+            QformCode = 1,
+            Quaternion = (0, 0, 1),
+            QOffset = (sform[3], sform[7], sform[11]),
+            SformCode = 1,
+            Sform = sform,
+            Descrip = "test stand-in saliency map",
+        });
     }
 
     private static byte[] MontagePng(string scanPath)
@@ -91,11 +122,11 @@ public sealed class ViewerFixture : IAsyncLifetime
         return png.ToArray();
     }
 
-    private byte[] Phantom(PhantomLabel label, int seed)
+    private (byte[] Bytes, ChestPhantom Phantom) Phantom(PhantomLabel label, int seed)
     {
         string path = TempPath($"phantom-{seed}.nii.gz");
-        ChestPhantomFile.Write(path, new ChestPhantomOptions { Shape = new VolumeShape(64, 64, 16), Seed = seed, Label = label });
-        return File.ReadAllBytes(path);
+        var phantom = ChestPhantomFile.Write(path, new ChestPhantomOptions { Shape = new VolumeShape(64, 64, 16), Seed = seed, Label = label });
+        return (File.ReadAllBytes(path), phantom);
     }
 
     public async Task DisposeAsync()

@@ -4,7 +4,7 @@
 const $ = (id) => document.getElementById(id);
 const blobPath = (name) => name.split('/').map(encodeURIComponent).join('/');
 
-const state = { config: null, selected: null, niivue: null, shownVolume: null };
+const state = { config: null, selected: null, niivue: null, shownRows: null };
 
 async function getJson(url) {
   const response = await fetch(url, { headers: { Accept: 'application/json' } });
@@ -28,6 +28,12 @@ function cell(row, text, className) {
   return td;
 }
 
+// Local time, sortable and short: 2026-11-29 18:00:30.
+function shortTime(date) {
+  const two = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+}
+
 async function refresh() {
   const query = new URLSearchParams();
   if ($('filter-status').value) query.set('status', $('filter-status').value);
@@ -43,6 +49,10 @@ async function refresh() {
 }
 
 function renderTable(rows) {
+  // Re-drawn only when something changed: a row under the pointer stays the same element between polls.
+  const text = JSON.stringify(rows);
+  if (text === state.shownRows) return;
+  state.shownRows = text;
   const body = $('results').tBodies[0];
   const fresh = document.createElement('tbody');
   for (const r of rows) {
@@ -54,7 +64,7 @@ function renderTable(rows) {
     cell(tr, r.label, r.label ? `label-${r.label}` : undefined);
     cell(tr, r.probabilityAbnormal == null ? null : r.probabilityAbnormal.toFixed(4));
     cell(tr, r.modelVersion ?? r.errorCode);
-    cell(tr, r.createdAt ? new Date(r.createdAt).toLocaleString() : null);
+    cell(tr, r.createdAt ? shortTime(new Date(r.createdAt)) : null);
     if (r.name === state.selected) tr.classList.add('selected');
     tr.addEventListener('click', () => select(r));
   }
@@ -115,6 +125,13 @@ async function showVolume(scan, map) {
     await nv.loadVolumes(volumes);
     if (state.selected === null || $('detail-scan').textContent !== scan) return;
     nv.setSliceType(nv.sliceTypeMultiplanar);
+    if (map) {
+      try {
+        focusOnMap(nv);
+      } catch (e) {
+        console.warn(`cannot focus on the map: ${e.message}`);
+      }
+    }
     $('opacity-control').hidden = !map;
     status.textContent = map ? `${scan} with its saliency map` : `${scan} (no saliency map in this result)`;
     status.dataset.state = 'loaded';
@@ -122,6 +139,29 @@ async function showVolume(scan, map) {
     status.textContent = `NiiVue cannot show ${scan}: ${e.message ?? e}`;
     status.dataset.state = 'error';
   }
+}
+
+// Shows the map where it says something: voxels below a fifth of its range are transparent, so the scan stays
+// visible around the hot spots; then puts the crosshair on the map's highest voxel, so the three slices show where
+// the model looked.
+function focusOnMap(nv) {
+  const overlay = nv.volumes[1];
+  const values = overlay?.img;
+  if (!values?.length) return;
+  let peak = 0;
+  for (let v = 1; v < values.length; v++) if (values[v] > values[peak]) peak = v;
+  let low = values[0];
+  for (let v = 1; v < values.length; v++) if (values[v] < low) low = values[v];
+  overlay.cal_min = low + 0.2 * (values[peak] - low);
+  overlay.cal_max = values[peak];
+  nv.updateGLVolume();
+
+  // The stored voxel order (NIfTI dims[1..3]) through the header's affine to mm; NiiVue places mm in any orientation.
+  const [, nx, ny] = overlay.hdr.dims;
+  const voxel = [peak % nx, Math.floor(peak / nx) % ny, Math.floor(peak / (nx * ny)), 1];
+  const mm = overlay.hdr.affine.slice(0, 3).map((row) => row.reduce((sum, a, c) => sum + a * voxel[c], 0));
+  nv.scene.crosshairPos = nv.mm2frac(mm);
+  nv.drawScene();
 }
 
 async function niivue() {
