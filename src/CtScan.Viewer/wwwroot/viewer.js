@@ -52,6 +52,7 @@ function renderTable(rows) {
   // Re-drawn only when something changed: a row under the pointer stays the same element between polls.
   const text = JSON.stringify(rows);
   if (text === state.shownRows) return;
+  const before = state.shownRows ? JSON.parse(state.shownRows).find((r) => r.name === state.selected) : undefined;
   state.shownRows = text;
   const body = $('results').tBodies[0];
   const fresh = document.createElement('tbody');
@@ -70,6 +71,9 @@ function renderTable(rows) {
   }
   body.replaceWith(fresh);
   $('count').textContent = `${rows.length} result${rows.length === 1 ? '' : 's'}`;
+  // The open result changed (rewritten, or its explanation arrived after scoring): show the new version.
+  const now = rows.find((r) => r.name === state.selected);
+  if (before && now && JSON.stringify(before) !== JSON.stringify(now)) select(now);
 }
 
 async function select(summary) {
