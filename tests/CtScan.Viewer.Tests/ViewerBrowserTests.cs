@@ -15,8 +15,13 @@ public sealed class ViewerBrowserTests(ViewerFixture fixture, ITestOutputHelper 
     /// <summary>Where the browser is; CTSCAN_CHROMIUM overrides.</summary>
     private static string ChromiumPath => Environment.GetEnvironmentVariable("CTSCAN_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
-    /// <summary>Where the test leaves its screenshot of the page (README shows it).</summary>
-    private static string ScreenshotPath => Path.GetFullPath(Fixtures.Path("..", "..", "docs", "images", "viewer.png"));
+    /// <summary>
+    /// Where the test leaves its screenshot of the page: the test's output folder, or README's picture
+    /// (docs/images/viewer.png) when CTSCAN_REFRESH_DOCS_IMAGES=1, so a plain test run leaves the work tree clean.
+    /// </summary>
+    private static string ScreenshotPath => Environment.GetEnvironmentVariable("CTSCAN_REFRESH_DOCS_IMAGES") == "1"
+        ? Path.GetFullPath(Fixtures.Path("..", "..", "docs", "images", "viewer.png"))
+        : Path.Combine(AppContext.BaseDirectory, "screenshots", "viewer.png");
 
     private async Task<IBrowser> LaunchAsync()
     {
