@@ -18,11 +18,8 @@ bin=$work/bin
 rm -rf "$work"
 mkdir -p "$work/corpus"
 
-# 1. Build (Release, its own output folder) and instrument the parsers' assemblies. The driver is not instrumented.
+# 1. Build (Release, its own output folder).
 dotnet publish fuzz/CtScan.Fuzz/CtScan.Fuzz.csproj -c Release -o "$bin" -nologo -v:q
-tools=fuzz/out/tools
-[ -x "$tools/sharpfuzz" ] || dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path "$tools" >/dev/null
-for dll in CtScan.Core.dll CtScan.Pipeline.dll; do "$tools/sharpfuzz" "$bin/$dll"; done
 
 # 2. Seed the corpus: small fixtures only (AFL++ is fast on inputs of a few KiB), generated seeds, checked-in seeds,
 #    and every known crash (so a regression shows at once).
@@ -37,18 +34,24 @@ case $target in nifti|npy) dotnet "$bin/CtScan.Fuzz.dll" "$target" seeds "$work/
 [ -d "fuzz/regressions/$target" ] && find "fuzz/regressions/$target" -type f ! -name '*.md' -exec cp -t "$work/corpus" {} +
 echo "corpus: $(ls "$work/corpus" | wc -l) seed(s) for $target"
 
-# 3. Fuzz. dotnet itself is not instrumented (AFL_SKIP_BIN_CHECK); the runtime reserves much virtual memory (-m none),
+# 3. Instrument the parsers' assemblies (after the seeds: instrumented code only runs under SharpFuzz's fork server).
+#    The driver itself is not instrumented.
+tools=fuzz/out/tools
+[ -x "$tools/sharpfuzz" ] || dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path "$tools" >/dev/null
+for dll in CtScan.Core.dll CtScan.Pipeline.dll; do "$tools/sharpfuzz" "$bin/$dll"; done
+
+# 4. Fuzz. dotnet itself is not instrumented (AFL_SKIP_BIN_CHECK); the runtime reserves much virtual memory (-m none),
 #    so a 1 GiB GC heap limit turns runaway allocation into an OutOfMemoryException, which AFL++ records as a crash.
 #    -t 5000: an input that takes over 5 s is a hang.
 dict=()
 case $target in score-request|manifest) dict=(-x fuzz/dictionaries/json.dict) ;; nifti) dict=(-x fuzz/dictionaries/nifti.dict) ;; npy) dict=(-x fuzz/dictionaries/npy.dict) ;; esac
 AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-DOTNET_GCHeapHardLimit=0x40000000 DOTNET_TieredPGO=0 \
+DOTNET_GCHeapHardLimit=0x40000000 \
     timeout --signal=INT --kill-after=60 "$((minutes * 60 + 30))" \
     afl-fuzz -i "$work/corpus" -o "$work/findings" -t 5000 -m none -V "$((minutes * 60))" "${dict[@]}" \
     -- dotnet "$bin/CtScan.Fuzz.dll" "$target" >"$work/afl.log" 2>&1 || true
 
-# 4. Report.
+# 5. Report.
 stats=$work/findings/default/fuzzer_stats
 if [ ! -f "$stats" ]; then
     echo "fuzz/run.sh: afl-fuzz did not start; last lines of $work/afl.log:" >&2
@@ -62,5 +65,5 @@ echo "target $target: $(field execs_done) executions in $(field run_time) s ($(f
      "$(field corpus_count) corpus entries, $crashes crash(es), $hangs hang(s)"
 if [ "$crashes" -gt 0 ] || [ "$hangs" -gt 0 ]; then
     echo "crashing/hanging inputs: $work/findings/default/crashes, $work/findings/default/hangs"
-    echo "replay one: dotnet $bin/CtScan.Fuzz.dll $target replay FILE"
+    echo "replay (uninstrumented build): dotnet run --project fuzz/CtScan.Fuzz -- $target replay FILE..."
 fi
