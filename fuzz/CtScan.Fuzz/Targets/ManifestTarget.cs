@@ -27,10 +27,14 @@ internal static class ManifestTarget
         {
             return;
         }
-        // A manifest that passed validation must be usable: none of these may throw.
+        // A manifest that passed validation must be usable: none of these may throw, and its model input must fit in
+        // one tensor (the scorer and preprocessing allocate float[W × H × D]).
         _ = ScanIntake.For(manifest.Preprocessing, manifest.InputGate);
         _ = TensorNames.For(AnyScanSha256, manifest.Preprocessing);
-        _ = manifest.InputVolume;
+        var volume = manifest.InputVolume;
+        var values = (Int128)volume.Width * volume.Height * volume.Depth;
+        if (values != volume.VoxelCount || values > Array.MaxLength)
+            throw new InvalidOperationException($"a validated manifest takes input {volume} ({values} values, VoxelCount {volume.VoxelCount}), more than one tensor can hold ({Array.MaxLength})");
         _ = ContractsJson.DeserializeManifest(ContractsJson.Serialize(manifest));
     }
 }
