@@ -45,5 +45,6 @@ public static class CtScanCommand
         ReplayCommand.Create(),
         TrainCommand.Create(),
         UpCommand.Create(),
+        ViewCommand.Create(),
     };
 }

@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Identity;
 using CtScan.Nifti;
 using CtScan.Scoring;
+using CtScan.Validation;
 
 namespace CtScan.Pipeline;
 
@@ -89,6 +90,9 @@ public sealed record PipelineOptions
 
     /// <summary>Limits of the NIfTI reader (the largest declared voxel data block).</summary>
     public NiftiReadOptions NiftiReadOptions { get; init; } = NiftiReadOptions.Default;
+
+    /// <summary>Memory and time one scan's preprocessing may take; beyond, the scan is rejected (too-large).</summary>
+    public ScanWorkBudget WorkBudget { get; init; } = ScanWorkBudget.Default;
 
     /// <summary>
     /// The scorer's ONNX Runtime settings: by default lean (no arena, no memory pattern: each inference's ~300 MB of
@@ -198,6 +202,15 @@ public sealed record PipelineOptions
             options = options with { RetryBaseDelay = TimeSpan.FromSeconds(ParseDouble("CtScan__RetryBaseDelaySeconds", baseDelay)) };
         if (Get("CtScan__RetryMaxDelaySeconds") is { } maxDelay)
             options = options with { RetryMaxDelay = TimeSpan.FromSeconds(ParseDouble("CtScan__RetryMaxDelaySeconds", maxDelay)) };
+        // The work budget (docs/input-gate.md, "Work budget").
+        if (Get("CtScan__ScanMemoryBudgetBytes") is { } memory)
+            options = options with { WorkBudget = options.WorkBudget with { MaxMemoryBytes = (long)ParseDouble("CtScan__ScanMemoryBudgetBytes", memory) } };
+        if (Get("CtScan__ScanTimeBudgetSeconds") is { } seconds)
+            options = options with { WorkBudget = options.WorkBudget with { MaxDuration = TimeSpan.FromSeconds(ParseDouble("CtScan__ScanTimeBudgetSeconds", seconds)) } };
+        if (Get("CtScan__MaxTrailingDataBytes") is { } trailing)
+            options = options with { NiftiReadOptions = options.NiftiReadOptions with { MaxTrailingDataBytes = (long)ParseDouble("CtScan__MaxTrailingDataBytes", trailing) } };
+        if (Get("CtScan__MaxDataOffsetGapBytes") is { } gap)
+            options = options with { NiftiReadOptions = options.NiftiReadOptions with { MaxDataOffsetGapBytes = (long)ParseDouble("CtScan__MaxDataOffsetGapBytes", gap) } };
         if (Get("CtScan__ModelCacheDirectory") is { } cache)
             options = options with { ModelCacheDirectory = cache };
         if (Get("CtScan__LogScanNames") is { } logNames)
@@ -258,6 +271,14 @@ public sealed record PipelineOptions
                     $"{name}: '{value}' is not a valid container/queue name (3–63 lowercase letters, digits and single hyphens)");
         }
         _ = NiftiReadOptions ?? throw new PipelineConfigurationException("NiftiReadOptions must not be null");
+        try
+        {
+            (WorkBudget ?? throw new PipelineConfigurationException("WorkBudget must not be null")).Validated();
+        }
+        catch (ArgumentOutOfRangeException error)
+        {
+            throw new PipelineConfigurationException($"WorkBudget: {error.Message}");
+        }
         (OnnxScorerOptions ?? throw new PipelineConfigurationException("OnnxScorerOptions must not be null")).Validated();
         return this;
     }

@@ -59,7 +59,7 @@ public sealed class PoisonReplayer
             await foreach (var message in ReceiveAllAsync(PoisonQueues.Client(_clients, queue), cancellationToken).ConfigureAwait(false))
             {
                 ScoreRequest request;
-                try { request = ContractsJson.DeserializeScoreRequest(message.Body.ToString()); }
+                try { request = ScoreRequestMessage.Parse(message.Body.ToString()); }
                 catch (InvalidDataException)
                 {
                     unreadable++;

@@ -74,7 +74,7 @@ public class ScoreRequestRetrier
 
     private static ScoreRequest? TryParse(string message)
     {
-        try { return ContractsJson.DeserializeScoreRequest(message); }
+        try { return ScoreRequestMessage.Parse(message); }
         catch (InvalidDataException) { return null; }
     }
 }
