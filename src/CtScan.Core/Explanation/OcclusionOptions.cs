@@ -16,10 +16,10 @@ public sealed record OcclusionOptions
     /// <see cref="FillValue"/> number at most this. Default 16: one batch, measured at about 5–8× one single-scan
     /// inference on 2 cores (batching roughly halves the per-scan cost), inside the 10× budget.
     /// </summary>
-    public int MaxPatches { get; init; } = 16;
+    public int MaxPatches { get; init; } = 8;
 
     /// <summary>Occluded inputs per ONNX Runtime call (the batch axis is dynamic in exported models).</summary>
-    public int BatchSize { get; init; } = 16;
+    public int BatchSize { get; init; } = 8;
 
     /// <summary>Throws, naming the bad value, unless every setting is usable.</summary>
     public OcclusionOptions Validated()
