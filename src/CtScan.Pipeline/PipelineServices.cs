@@ -21,6 +21,7 @@ public sealed class PipelineServices : IDisposable
         Inferences = new InferenceGate(options.MaxConcurrentInferences);
         Scorer = new ScoreRequestHandler(Clients, Models, Ingestor, Results, logs.CreateLogger<ScoreRequestHandler>(), timeProvider, Inferences);
         Poison = new PoisonHandler(Clients, Results, logs.CreateLogger<PoisonHandler>(), timeProvider);
+        Explainer = new ExplainRequestHandler(Clients, Registry, Inferences, logs.CreateLogger<ExplainRequestHandler>());
     }
 
     public PipelineOptions Options => Clients.Options;
@@ -36,5 +37,12 @@ public sealed class PipelineServices : IDisposable
     public InferenceGate Inferences { get; }
     public PoisonHandler Poison { get; }
 
-    public void Dispose() => Models.Dispose();
+    /// <summary>The explain step (explain-requests): saliency maps after scoring.</summary>
+    public ExplainRequestHandler Explainer { get; }
+
+    public void Dispose()
+    {
+        Models.Dispose();
+        Explainer.Dispose();
+    }
 }
