@@ -96,7 +96,7 @@ public sealed class GradCam : ISaliencyMethod
     /// is centred on input coordinate 8p + 18.5 (three valid 3×3×3 convs each shift by 1, three 2× pools double,
     /// plus the last conv's own shift), trilinearly between centres, held constant beyond the outermost ones.
     /// </summary>
-    internal float[] Upsample(ReadOnlySpan<float> cam, VolumeShape camShape)
+    public float[] Upsample(ReadOnlySpan<float> cam, VolumeShape camShape)
     {
         var (x0, wx) = Axis(_grid.Width, camShape.Width);
         var (y0, wy) = Axis(_grid.Height, camShape.Height);
