@@ -69,16 +69,7 @@ public sealed class OcclusionSensitivity : ISaliencyMethod
                 throw new ModelLoadException($"{path}: {error.Message}", error);
             }
         }
-        var threads = (sessionOptions ?? new OnnxScorerOptions()).Validated();
-        using var settings = new SessionOptions
-        {
-            IntraOpNumThreads = threads.IntraOpThreads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            EnableCpuMemArena = threads.EnableCpuMemArena,
-            EnableMemoryPattern = threads.EnableMemoryPattern,
-        };
+        using var settings = (sessionOptions ?? new OnnxScorerOptions()).Validated().CreateSessionOptions();
         InferenceSession session;
         try
         {
