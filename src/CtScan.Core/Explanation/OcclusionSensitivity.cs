@@ -119,13 +119,16 @@ public sealed class OcclusionSensitivity : ISaliencyMethod
             for (int n = 0; n < count; n++) drops[patches.Occluded[first + n]] = (float)Math.Max(0, baseline - scores[n]);
             inferences += count;
         }
+        float largestDrop = 0;
+        foreach (float drop in drops) largestDrop = Math.Max(largestDrop, drop);
         var map = patches.Upsample(drops);
         Normalise(map);
         var cost = new ExplanationCost(oneInference, total.Elapsed.TotalMilliseconds, inferences, patches.Cells, patches.Skipped);
         double probability = _outputIsLogit ? OnnxScorer.Sigmoid(baseline) : baseline;
         string note = $"occlusion: drop of the model's {Score} when a {patches.PatchSize} patch is set to {_options.FillValue} " +
                       $"({patches.Occluded.Count} patches on a {patches.Cells} grid, {patches.Skipped} already uniform and skipped); " +
-                      $"{cost.TotalMs:F0} ms = {cost.Ratio:F1}× one inference ({oneInference:F0} ms)";
+                      $"{cost.TotalMs:F0} ms = {cost.Ratio:F1}× one inference ({oneInference:F0} ms)" +
+                      (largestDrop > 0 ? $"; largest drop {largestDrop:G3}" : $"; no patch lowered the model's {Score}: the map is 0 everywhere");
         return new SaliencyVolume(map, grid, ExplanationMethods.Occlusion, probability, note, cost);
     }
 
