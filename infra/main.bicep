@@ -155,6 +155,7 @@ var queues = [
   'score-requests'
   'score-requests-poison'
   'webjobs-blobtrigger-poison'
+  'explain-requests'
 ]
 
 resource functionIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {

@@ -30,6 +30,19 @@ public sealed class ScoreScan(ScoreRequestRetrier handler)
         handler.HandleAsync(message, cancellationToken);
 }
 
+/// <summary>
+/// An explain request (queued after scoring when <c>CtScan__Explain</c> is true): the scan's saliency map and montage
+/// into <c>results</c>, linked in its result JSON. Its own function, so scoring latency does not grow.
+/// </summary>
+public sealed class ExplainScan(ExplainRequestHandler handler)
+{
+    [Function(nameof(ExplainScan))]
+    public Task RunAsync(
+        [QueueTrigger(PipelineOptions.DefaultExplainRequestsQueue, Connection = StorageConnection.Name)] string message,
+        CancellationToken cancellationToken) =>
+        handler.HandleAsync(message, cancellationToken);
+}
+
 /// <summary>A score request that failed maxDequeueCount times: queued again later within the retry window, else a <c>failed</c> result.</summary>
 public sealed class ScoreScanPoison(PoisonHandler handler)
 {

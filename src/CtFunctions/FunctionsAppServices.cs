@@ -12,7 +12,7 @@ namespace CtFunctions;
 public static class FunctionsAppServices
 {
     /// <summary>The function classes the worker activates (with ActivatorUtilities) for each invocation.</summary>
-    public static IReadOnlyList<Type> FunctionTypes { get; } = [typeof(PreprocessScan), typeof(ScoreScan), typeof(ScoreScanPoison), typeof(BlobTriggerPoison), typeof(SweepPendingScans)];
+    public static IReadOnlyList<Type> FunctionTypes { get; } = [typeof(PreprocessScan), typeof(ScoreScan), typeof(ScoreScanPoison), typeof(BlobTriggerPoison), typeof(SweepPendingScans), typeof(ExplainScan)];
 
     /// <summary>
     /// One <see cref="PipelineServices"/> per app instance, built from the app settings (the storage connection
@@ -29,6 +29,7 @@ public static class FunctionsAppServices
         services.AddSingleton(sp => sp.GetRequiredService<PipelineServices>().Scorer);
         services.AddSingleton(sp => sp.GetRequiredService<PipelineServices>().Poison);
         services.AddSingleton(sp => sp.GetRequiredService<PipelineServices>().ScoreQueue);
+        services.AddSingleton(sp => sp.GetRequiredService<PipelineServices>().Explainer);
         services.AddSingleton(sp => new ScheduledSweep(sp.GetRequiredService<PipelineServices>(),
             ScanSweepSettings.FromSettings(key => configuration[key]), sp.GetRequiredService<ILoggerFactory>()));
         return services;

@@ -39,6 +39,7 @@ public static class CtScanCommand
         DatasetCommand.Create(),
         ExportCommand.Create(),
         ScoreCommand.Create(),
+        ExplainCommand.Create(),
         EvaluateCommand.Create(),
         SubmitCommand.Create(),
         ResultsCommand.Create(),

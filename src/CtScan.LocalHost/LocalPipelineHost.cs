@@ -48,7 +48,7 @@ public sealed record LocalHostSettings
 public static class LocalPipelineHost
 {
     /// <summary>The trigger classes the host indexes (and no others).</summary>
-    public static IReadOnlyList<Type> TriggerTypes { get; } = [typeof(PreprocessScan), typeof(ScoreScan), typeof(ScoreScanPoison), typeof(BlobTriggerPoison)];
+    public static IReadOnlyList<Type> TriggerTypes { get; } = [typeof(PreprocessScan), typeof(ScoreScan), typeof(ScoreScanPoison), typeof(BlobTriggerPoison), typeof(ExplainScan)];
 
     /// <summary>Builds the host and creates the containers and queues; start it with StartAsync/RunAsync.</summary>
     public static async Task<IHost> BuildAsync(LocalHostSettings settings, CancellationToken cancellationToken = default)
@@ -86,6 +86,7 @@ public static class LocalPipelineHost
                 services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Scorer);
                 services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Poison);
                 services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().ScoreQueue);
+                services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Explainer);
                 services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Models);
                 services.AddSingleton<ITypeLocator>(new FixedTypeLocator(TriggerTypes));
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();

@@ -45,6 +45,7 @@ public sealed class PipelineClients
     public QueueClient ScoreRequests => QueueService.GetQueueClient(Options.ScoreRequestsQueue);
     public QueueClient ScoreRequestsPoison => QueueService.GetQueueClient(Options.ScoreRequestsPoisonQueue);
     public QueueClient BlobTriggerPoison => QueueService.GetQueueClient(Options.BlobTriggerPoisonQueue);
+    public QueueClient ExplainRequests => QueueService.GetQueueClient(Options.ExplainRequestsQueue);
 }
 
 /// <summary>Creates the pipeline's containers and queues.</summary>
@@ -59,7 +60,7 @@ public sealed class PipelineStorage
     {
         var c = _clients;
         BlobContainerClient[] containers = [c.Scans, c.Tensors, c.Results, c.Models, c.Training];
-        QueueClient[] queues = [c.ScoreRequests, c.ScoreRequestsPoison, c.BlobTriggerPoison];
+        QueueClient[] queues = [c.ScoreRequests, c.ScoreRequestsPoison, c.BlobTriggerPoison, c.ExplainRequests];
         await Task.WhenAll(
             containers.Select(container => (Task)container.CreateIfNotExistsAsync(cancellationToken: cancellationToken))
                 .Concat(queues.Select(queue => (Task)queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken)))).ConfigureAwait(false);

@@ -21,6 +21,7 @@ public sealed record PipelineOptions
     public const string DefaultScoreRequestsQueue = "score-requests";
     public const string DefaultScoreRequestsPoisonQueue = "score-requests-poison";
     public const string DefaultBlobTriggerPoisonQueue = "webjobs-blobtrigger-poison";
+    public const string DefaultExplainRequestsQueue = "explain-requests";
 
     /// <summary>Scans larger than this are rejected without being parsed (default 1 GiB).</summary>
     public const long DefaultMaxScanBytes = 1L << 30;
@@ -54,6 +55,17 @@ public sealed record PipelineOptions
     public string ScoreRequestsQueue { get; init; } = DefaultScoreRequestsQueue;
     public string ScoreRequestsPoisonQueue { get; init; } = DefaultScoreRequestsPoisonQueue;
     public string BlobTriggerPoisonQueue { get; init; } = DefaultBlobTriggerPoisonQueue;
+    public string ExplainRequestsQueue { get; init; } = DefaultExplainRequestsQueue;
+
+    /// <summary>
+    /// Whether every scored scan is queued on <see cref="ExplainRequestsQueue"/> for a saliency map
+    /// (<c>CtScan__Explain</c>; off by default, on in <c>ctscan up</c>). The map is made by its own queue-triggered
+    /// step, so scoring latency does not grow (docs/explanations.md).
+    /// </summary>
+    public bool Explain { get; init; }
+
+    /// <summary>The explain step's occlusion settings (<c>CtScan__ExplainMaxPatches</c>: patches occluded per scan).</summary>
+    public CtScan.Explanation.OcclusionOptions Occlusion { get; init; } = new();
 
     /// <summary>
     /// How the queue clients encode message bodies. Base64 by default: both the WebJobs SDK and the Functions
@@ -213,6 +225,14 @@ public sealed record PipelineOptions
             options = options with { NiftiReadOptions = options.NiftiReadOptions with { MaxDataOffsetGapBytes = (long)ParseDouble("CtScan__MaxDataOffsetGapBytes", gap) } };
         if (Get("CtScan__ModelCacheDirectory") is { } cache)
             options = options with { ModelCacheDirectory = cache };
+        if (Get("CtScan__Explain") is { } explain)
+            options = options with
+            {
+                Explain = bool.TryParse(explain, out var on) ? on
+                    : throw new PipelineConfigurationException($"CtScan__Explain: expected true or false; got '{explain}'"),
+            };
+        if (Get("CtScan__ExplainMaxPatches") is { } patches)
+            options = options with { Occlusion = options.Occlusion with { MaxPatches = (int)ParseDouble("CtScan__ExplainMaxPatches", patches) } };
         if (Get("CtScan__LogScanNames") is { } logNames)
             options = options with
             {
@@ -263,6 +283,7 @@ public sealed record PipelineOptions
                      (nameof(ResultsContainer), ResultsContainer), (nameof(ModelsContainer), ModelsContainer),
                      (nameof(TrainingContainer), TrainingContainer), (nameof(ScoreRequestsQueue), ScoreRequestsQueue),
                      (nameof(ScoreRequestsPoisonQueue), ScoreRequestsPoisonQueue), (nameof(BlobTriggerPoisonQueue), BlobTriggerPoisonQueue),
+                     (nameof(ExplainRequestsQueue), ExplainRequestsQueue),
                  })
         {
             if (value is not { Length: >= 3 and <= 63 } || !value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')
@@ -280,6 +301,8 @@ public sealed record PipelineOptions
             throw new PipelineConfigurationException($"WorkBudget: {error.Message}");
         }
         (OnnxScorerOptions ?? throw new PipelineConfigurationException("OnnxScorerOptions must not be null")).Validated();
+        try { (Occlusion ?? throw new PipelineConfigurationException("Occlusion must not be null")).Validated(); }
+        catch (ArgumentOutOfRangeException error) { throw new PipelineConfigurationException($"explanation settings: {error.Message}"); }
         return this;
     }
 

@@ -23,6 +23,7 @@ public sealed class PipelineServices : IDisposable
         Retries = new RetrySchedule(Clients.Options, logs.CreateLogger<RetrySchedule>(), timeProvider);
         Poison = new PoisonHandler(Clients, Results, logs.CreateLogger<PoisonHandler>(), timeProvider, Ingestor, Retries);
         ScoreQueue = new ScoreRequestRetrier(Clients, Scorer, Poison, Retries, logs.CreateLogger<ScoreRequestRetrier>());
+        Explainer = new ExplainRequestHandler(Clients, Registry, Inferences, logs.CreateLogger<ExplainRequestHandler>());
     }
 
     public PipelineOptions Options => Clients.Options;
@@ -44,5 +45,12 @@ public sealed class PipelineServices : IDisposable
     /// <summary>What the score-requests trigger runs: <see cref="Scorer"/> with delayed retries.</summary>
     public ScoreRequestRetrier ScoreQueue { get; }
 
-    public void Dispose() => Models.Dispose();
+    /// <summary>The explain step (explain-requests): saliency maps after scoring.</summary>
+    public ExplainRequestHandler Explainer { get; }
+
+    public void Dispose()
+    {
+        Models.Dispose();
+        Explainer.Dispose();
+    }
 }

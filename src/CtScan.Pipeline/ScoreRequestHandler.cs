@@ -175,6 +175,7 @@ public class ScoreRequestHandler
             CreatedAt = _time.GetUtcNow(),
         };
         var outcome = await WriteAsync(result, version, rebuilt, cancellationToken).ConfigureAwait(false);
+        await ExplainQueue.EnqueueIfEnabledAsync(_clients, outcome.Result, request.Sha256, _time, cancellationToken).ConfigureAwait(false);
         if (outcome.Result is not null)
             _logger.LogInformation("Scored {Scan}: {Label} p={Probability:F4} with {Version}", ScanLogName.Of(_clients.Options, request.Scan, request.Sha256), score.Label, score.ProbabilityAbnormal, manifest.Version);
         return outcome;

@@ -108,6 +108,7 @@ public static class StorageAccessMap
     public static IReadOnlyList<string> Queues { get; } =
     [
         PipelineOptions.DefaultScoreRequestsQueue, PipelineOptions.DefaultScoreRequestsPoisonQueue, PipelineOptions.DefaultBlobTriggerPoisonQueue,
+        PipelineOptions.DefaultExplainRequestsQueue,
     ];
 
     private const StorageAccess ReadList = StorageAccess.Read | StorageAccess.List;
@@ -123,7 +124,7 @@ public static class StorageAccessMap
             "writes each scan's tensor once, reads it to score")
             { BroaderBecause = "no built-in role grants read and write without delete" },
         new(StoragePrincipal.FunctionsApp, StorageResource.Container(PipelineOptions.DefaultResultsContainer), ReadWrite | StorageAccess.List, StorageRole.BlobDataContributor,
-            "writes results, reads them back to keep the first, the sweep lists them")
+            "writes results (and the explain step's saliency maps and montages), reads them back to keep the first, the sweep lists them")
             { BroaderBecause = "no built-in role grants read and write without delete" },
         new(StoragePrincipal.FunctionsApp, StorageResource.Container(PipelineOptions.DefaultModelsContainer), ReadList, StorageRole.BlobDataReader,
             "reads `models/current.json` and the serving version; never writes the registry"),
@@ -138,7 +139,7 @@ public static class StorageAccessMap
             "Flex Consumption: the platform writes and reads the app package as the app's identity")
             { BroaderBecause = "no built-in role grants read and write without delete" },
         new(StoragePrincipal.FunctionsApp, StorageResource.AllQueues, StorageAccess.AddMessages | StorageAccess.ProcessMessages | StorageAccess.ManageQueues, StorageRole.QueueDataContributor,
-            "queue trigger and output on score-requests, poison queues; the host creates and manages queues it names at run time (poison and blob-trigger queues), so the scope is the account's queue service"),
+            "queue trigger and output on score-requests and explain-requests, poison queues; the host creates and manages queues it names at run time (poison and blob-trigger queues), so the scope is the account's queue service"),
 
         // Retraining job.
         new(StoragePrincipal.TrainingJob, StorageResource.Container(PipelineOptions.DefaultTrainingContainer), ReadList, StorageRole.BlobDataReader,

@@ -83,7 +83,7 @@ public sealed class DeployedIdentityTests(MainTemplateFixture main)
         var functions = FunctionsAppServices.FunctionTypes.Select(type => ActivatorUtilities.CreateInstance(provider, type)).ToList();
         var pipeline = provider.GetRequiredService<PipelineServices>();
 
-        Assert.Equal(["BlobTriggerPoison", "PreprocessScan", "ScoreScan", "ScoreScanPoison", "SweepPendingScans"], functions.Select(f => f.GetType().Name).Order());
+        Assert.Equal(["BlobTriggerPoison", "ExplainScan", "PreprocessScan", "ScoreScan", "ScoreScanPoison", "SweepPendingScans"], functions.Select(f => f.GetType().Name).Order());
         // Every class with a [Function] method is in FunctionTypes, so this test activates all the worker can call.
         var declared = typeof(FunctionsAppServices).Assembly.GetTypes()
             .Where(t => t.GetMethods().Any(m => m.GetCustomAttributes(typeof(Microsoft.Azure.Functions.Worker.FunctionAttribute), false).Length > 0))

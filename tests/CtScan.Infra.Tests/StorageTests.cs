@@ -46,11 +46,11 @@ public sealed class StorageTests(MainTemplateFixture main)
     }
 
     [Fact]
-    public void Queues_AreScoreRequestsAndBothPoisonQueues()
+    public void Queues_AreScoreRequestsExplainRequestsAndBothPoisonQueues()
     {
         var names = Template.Root["variables"]!["queues"]!.AsArray().Select(n => (string)n!).Order();
 
-        Assert.Equal(["score-requests", "score-requests-poison", "webjobs-blobtrigger-poison"], names);
+        Assert.Equal(["explain-requests", "score-requests", "score-requests-poison", "webjobs-blobtrigger-poison"], names);
         Assert.Equal(StorageAccessMap.Queues.Order(), names);
         Assert.Equal("[variables('queues')]", (string?)Template.ModuleParameters("storage")["queueNames"]!["value"]);
         Assert.Single(Template.OfType("Microsoft.Storage/storageAccounts/queueServices/queues"));

@@ -32,7 +32,7 @@ public class FunctionsAppTests
     public void Metadata_ListsExactlyThePipelinesFunctions()
     {
         var names = Metadata().Select(f => (string)f!["name"]!).Order().ToArray();
-        Assert.Equal(["BlobTriggerPoison", "PreprocessScan", "ScoreScan", "ScoreScanPoison", "SweepPendingScans"], names);
+        Assert.Equal(["BlobTriggerPoison", "ExplainScan", "PreprocessScan", "ScoreScan", "ScoreScanPoison", "SweepPendingScans"], names);
     }
 
     [Fact]
@@ -49,6 +49,7 @@ public class FunctionsAppTests
     [InlineData("ScoreScan", "score-requests")]
     [InlineData("ScoreScanPoison", "score-requests-poison")]
     [InlineData("BlobTriggerPoison", "webjobs-blobtrigger-poison")]
+    [InlineData("ExplainScan", "explain-requests")]
     public void QueueFunctions_ListenOnTheContractQueues(string function, string queue)
     {
         var binding = Binding(function);

@@ -77,6 +77,54 @@ public sealed class LocalHostSmokeTests(AzuriteFixture azurite, ITestOutputHelpe
             cache.Delete(recursive: true);
         }
     }
+
+    /// <summary>What `ctscan up` runs: scoring, then the explain step from its own queue, linking the map in the result.</summary>
+    [Fact]
+    public async Task LocalHost_ExplainOn_ResultGetsItsMapAndMontage()
+    {
+        var cache = Directory.CreateTempSubdirectory("ctscan-localhost-test-");
+        try
+        {
+            using var host = await LocalPipelineHost.BuildAsync(new LocalHostSettings
+            {
+                Connection = azurite.ConnectionString,
+                HostJsonPath = Path.Combine(Fixtures.Path(), "..", "..", "host.json"),
+                LocalSettingsPath = null,
+                MinimumLogLevel = LogLevel.Warning,
+                Overrides = new Dictionary<string, string?> { ["CtScan__Explain"] = "true" },
+                ConfigurePipeline = o => o with { ModelCacheDirectory = Path.Combine(cache.FullName, "models"), SpoolDirectory = cache.FullName },
+            });
+            using var services = new PipelineServices(PipelineOptions.ForConnectionString(azurite.ConnectionString) with { ModelCacheDirectory = Path.Combine(cache.FullName, "cli-models") });
+            await services.Registry.PublishAsync(PipelineTestContext.ModelDirectory(PipelineTestContext.ModelHigh));
+            await host.StartAsync();
+            string path = Path.Combine(cache.FullName, "abnormal.nii.gz");
+            ChestPhantomFile.Write(path, new ChestPhantomOptions { Shape = new VolumeShape(64, 64, 16), Seed = 23, Label = PhantomLabel.Abnormal });
+            string name = $"explain/{Guid.NewGuid():N}.nii.gz";
+            await services.Clients.Scans.UploadBlobAsync(name, BinaryData.FromBytes(File.ReadAllBytes(path)));
+
+            ScanResult? result = null;
+            var clock = Stopwatch.StartNew();
+            while (result?.Explanation is null && clock.Elapsed < TimeSpan.FromMinutes(3))
+            {
+                result = (await services.Results.TryReadAsync(name + ".json"))?.Result;
+                await Task.Delay(250);
+            }
+            await host.StopAsync();
+
+            Assert.NotNull(result?.Explanation);
+            output.WriteLine($"{name}: explained after {clock.Elapsed.TotalSeconds:F1} s");
+            Assert.Equal(ScanStatus.Scored, result.Status);
+            Assert.Equal(new ScanExplanation(ExplanationMethods.Occlusion, name + ExplanationMethods.MapSuffix, name + ExplanationMethods.MontageSuffix), result.Explanation);
+            Assert.True(await services.Clients.Results.GetBlobClient(result.Explanation.Map).ExistsAsync());
+            Assert.True(await services.Clients.Results.GetBlobClient(result.Explanation.Montage).ExistsAsync());
+            string json = (await services.Clients.Results.GetBlobClient(name + ".json").DownloadContentAsync()).Value.Content.ToString();
+            Assert.Empty(CtScan.Tests.Contracts.ResultSchema.Errors(json));
+        }
+        finally
+        {
+            cache.Delete(recursive: true);
+        }
+    }
 }
 
 /// <summary>

@@ -18,9 +18,10 @@ internal static class PhantomsCommand
         var shape = new ShapeOption("--shape", "Voxels", new VolumeShape(512, 512, 64));
         var noise = new Option<double>("--noise") { Description = "Noise sigma in HU", DefaultValueFactory = _ => 15 };
         var uncompressed = new Option<bool>("--uncompressed") { Description = "Write .nii instead of .nii.gz" };
+        var masks = new Option<bool>("--masks") { Description = "Also write each phantom's ground-glass opacity mask beside it (<name>.mask.nii.gz, uint8, same grid and affine)" };
         var command = new Command("phantoms", "Write synthetic chest CT phantoms (normal lungs vs ground-glass opacities); deterministic from --seed")
         {
-            output, count, seed, shape.Option, noise, uncompressed,
+            output, count, seed, shape.Option, noise, uncompressed, masks,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
         {
@@ -42,6 +43,7 @@ internal static class PhantomsCommand
                 Directory.CreateDirectory(folder);
                 var path = Path.Combine(folder, $"phantom-{options.Seed:D5}{extension}");
                 var phantom = ChestPhantomFile.Write(path, options, ct);
+                if (parse.GetValue(masks)) ChestPhantomFile.WriteMask(ChestPhantomFile.MaskPathFor(path), phantom, ct);
                 stdout.WriteLine($"{path}: {options.Label.ToString().ToLowerInvariant()}, {size}, {phantom.Opacities.Count} opacities");
             }
             return Task.CompletedTask;

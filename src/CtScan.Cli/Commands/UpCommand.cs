@@ -31,10 +31,11 @@ public static class UpCommand
         var queuePort = new Option<int>("--queue-port") { Description = "Azurite queue port (0: a free one)", DefaultValueFactory = _ => 10001 };
         var model = new Option<DirectoryInfo?>("--model") { Description = "Model folder (model.onnx + manifest.json) to publish when no model is current (default: the bundled demo model)" };
         var viewerPort = new Option<int>("--viewer-port") { Description = $"Port of the results viewer on 127.0.0.1 (0: a free one)", DefaultValueFactory = _ => ViewerOptions.DefaultPort };
+        var explain = new Option<bool>("--explain") { Description = "Queue every scored scan for a saliency map and montage (default true; `--explain false` turns it off)", DefaultValueFactory = _ => true };
         var verbose = new Option<bool>("--verbose") { Description = "Log every trigger invocation (default: warnings and the pipeline's own lines)" };
         var command = new Command("up", "Run the pipeline locally: Azurite + containers/queues + a current model + the triggers, until Ctrl+C")
         {
-            data, blobPort, queuePort, model, viewerPort, verbose,
+            data, blobPort, queuePort, model, viewerPort, verbose, explain,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
         {
@@ -58,6 +59,7 @@ public static class UpCommand
             {
                 Connection = connection,
                 MinimumLogLevel = LogLevel.Information,
+                ConfigurePipeline = options => options with { Explain = parse.GetValue(explain) },
                 // host.json logs every invocation at Information; quietly, only warnings and the pipeline's own lines.
                 Overrides = parse.GetValue(verbose) ? new Dictionary<string, string?>() : new Dictionary<string, string?>
                 {
@@ -115,5 +117,5 @@ public static class UpCommand
     }
 
     private static IEnumerable<string> StorageNames(PipelineOptions o) =>
-        [o.ScansContainer, o.TensorsContainer, o.ResultsContainer, o.ModelsContainer, o.TrainingContainer, o.ScoreRequestsQueue, o.ScoreRequestsPoisonQueue, o.BlobTriggerPoisonQueue];
+        [o.ScansContainer, o.TensorsContainer, o.ResultsContainer, o.ModelsContainer, o.TrainingContainer, o.ScoreRequestsQueue, o.ScoreRequestsPoisonQueue, o.BlobTriggerPoisonQueue, o.ExplainRequestsQueue];
 }

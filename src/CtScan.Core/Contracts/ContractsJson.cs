@@ -9,6 +9,7 @@ namespace CtScan.Contracts;
 [JsonSerializable(typeof(ScanResult))]
 [JsonSerializable(typeof(ModelManifest))]
 [JsonSerializable(typeof(ScoreRequest))]
+[JsonSerializable(typeof(ExplainRequest))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext;
 
 /// <summary>Reads and writes the contract types; reading fails with <see cref="InvalidDataException"/> naming the problem.</summary>
@@ -19,6 +20,10 @@ public static class ContractsJson
     public static string Serialize(ModelManifest manifest) => JsonSerializer.Serialize(manifest, ContractsJsonContext.Default.ModelManifest);
 
     public static string Serialize(ScoreRequest request) => JsonSerializer.Serialize(request, ContractsJsonContext.Default.ScoreRequest);
+
+    public static string Serialize(ExplainRequest request) => JsonSerializer.Serialize(request, ContractsJsonContext.Default.ExplainRequest);
+
+    public static ExplainRequest DeserializeExplainRequest(string json) => Deserialize(json, ContractsJsonContext.Default.ExplainRequest, "explain request");
 
     public static ScanResult DeserializeResult(string json) => Deserialize(json, ContractsJsonContext.Default.ScanResult, "scan result");
 

@@ -38,6 +38,10 @@ public sealed record ScanResult
     /// scored (or rejected for another reason), but a reader should know. Null (omitted) when there are none.</summary>
     public IReadOnlyList<ScanWarning>? Warnings { get; init; }
 
+    /// <summary>Where the model looked: a saliency map and its montage, added after scoring by the explain step (or
+    /// <c>ctscan explain</c>). Null (omitted) until an explanation was made.</summary>
+    public ScanExplanation? Explanation { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 }
 
@@ -79,6 +83,28 @@ public sealed record InputDescription(string Sha256, IReadOnlyList<int> Shape, s
     string? Orientation = null);
 
 public sealed record ScanError(string Code, string Message);
+
+/// <summary>A scored scan's explanation (docs/explanations.md).</summary>
+/// <param name="Method"><see cref="ExplanationMethods.Occlusion"/> or <see cref="ExplanationMethods.GradCam"/>: the
+/// method that made the map (a Grad-CAM request falls back to occlusion when the model has no TorchSharp weights).</param>
+/// <param name="Map">Blob name in <c>results</c> (for <c>ctscan explain</c>: file name in the output folder) of the
+/// saliency volume, <c>&lt;scan&gt;.saliency.nii.gz</c>: float32 on the scan's original voxel grid and affine, values in [0, 1].</param>
+/// <param name="Montage">Blob or file name of the PNG montage of the scan with the map overlaid, <c>&lt;scan&gt;.saliency.png</c>.</param>
+public sealed record ScanExplanation(string Method, string Map, string Montage);
+
+/// <summary>Values of <see cref="ScanExplanation.Method"/>.</summary>
+public static class ExplanationMethods
+{
+    /// <summary>Occlusion sensitivity through ONNX Runtime: works for any model.</summary>
+    public const string Occlusion = "occlusion";
+    /// <summary>Grad-CAM through TorchSharp on the last convolution block: models trained here, with weights.</summary>
+    public const string GradCam = "gradcam";
+
+    /// <summary>The suffix of the saliency volume beside the scan's result: <c>&lt;scan&gt;.saliency.nii.gz</c>.</summary>
+    public const string MapSuffix = ".saliency.nii.gz";
+    /// <summary>The suffix of the montage beside the scan's result: <c>&lt;scan&gt;.saliency.png</c>.</summary>
+    public const string MontageSuffix = ".saliency.png";
+}
 
 /// <summary>A soft finding: the code (see docs/input-gate.md) and a message naming the measured value and the threshold.</summary>
 public sealed record ScanWarning(string Code, string Message);
@@ -149,3 +175,13 @@ public static class ScanLabels
 /// is queued again with the next number and a visibility delay that grows with it; <see cref="EnqueuedAt"/> stays the
 /// first attempt's, so the retry window is measured from there.</param>
 public sealed record ScoreRequest(string Scan, string Tensor, string Sha256, DateTimeOffset EnqueuedAt, string? ScanETag = null, int? Attempt = null);
+
+/// <summary>Queue <c>explain-requests</c>: a scored scan whose explanation (saliency map and montage) is to be made.</summary>
+/// <param name="Scan">Blob name in <c>scans</c>.</param>
+/// <param name="Sha256">SHA-256 of the scan content that was scored; the explain step drops the request when the blob
+/// or its result now describe other content.</param>
+/// <param name="Model">The model version that scored it; the map explains that model's answer.</param>
+/// <param name="EnqueuedAt">When the request was queued (UTC).</param>
+/// <param name="Method"><see cref="ExplanationMethods.Occlusion"/> or <see cref="ExplanationMethods.GradCam"/>; null:
+/// the host's setting.</param>
+public sealed record ExplainRequest(string Scan, string Sha256, ModelReference Model, DateTimeOffset EnqueuedAt, string? Method = null);

@@ -104,6 +104,44 @@ public sealed class ChestPhantom : IVolumeSlices
         }
     }
 
+    /// <summary>
+    /// The weight an opacity at full effect must reach for a voxel to count as inside it: the opacity moves the voxel
+    /// at least half-way from the lung's HU to ground glass (within 0.91 radii of a centre, where exp(−d⁴) ≥ ½).
+    /// </summary>
+    public const double OpacityMaskWeight = 0.5;
+
+    /// <summary>
+    /// Writes slice <paramref name="k"/> of the ground-glass opacity mask (file order, i fastest): 1 where a lung voxel
+    /// is inside an opacity (<see cref="OpacityMaskWeight"/>), else 0. All zeros for a normal phantom. Independent of
+    /// the slice reading state and of the noise.
+    /// </summary>
+    public void ReadMaskSlice(int k, Span<byte> destination)
+    {
+        var shape = Shape;
+        if (k < 0 || k >= shape.Depth) throw new ArgumentOutOfRangeException(nameof(k), k, $"slice index must lie in [0, {shape.Depth - 1}]; got {k}");
+        if (destination.Length != shape.SliceVoxelCount)
+            throw new ArgumentException($"destination holds {destination.Length} values; one slice is {shape.SliceVoxelCount}", nameof(destination));
+        destination.Clear();
+        if (_opacities.Length == 0) return;
+        for (int j = 0; j < shape.Height; j++)
+        {
+            for (int i = 0; i < shape.Width; i++)
+            {
+                if (!IsInLung((i + 0.5) / shape.Width - 0.5, (j + 0.5) / shape.Height - 0.5, (k + 0.5) / shape.Depth - 0.5)) continue;
+                foreach (var o in _opacities)
+                {
+                    double di = (i - o.CenterI) / o.Radius, dj = (j - o.CenterJ) / o.Radius, dk = (k - o.CenterK) / o.SliceRadius;
+                    double d2 = di * di + dj * dj + dk * dk;
+                    if (Math.Exp(-(d2 * d2)) >= OpacityMaskWeight)
+                    {
+                        destination[i + shape.Width * j] = 1;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>Reads every slice into a new Fortran-order (file-order) array.</summary>
     public double[] ToArray(CancellationToken cancellationToken = default)
     {

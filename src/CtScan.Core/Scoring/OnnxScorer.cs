@@ -52,15 +52,7 @@ public sealed class OnnxScorer : IDisposable
         if (actual != manifest.Sha256)
             throw new ModelLoadException($"model file {modelPath} has SHA-256 {actual}; the manifest (version {manifest.Version}) says {manifest.Sha256}. Refusing to load it.");
 
-        using var sessionOptions = new SessionOptions
-        {
-            IntraOpNumThreads = options.IntraOpThreads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            EnableCpuMemArena = options.EnableCpuMemArena,
-            EnableMemoryPattern = options.EnableMemoryPattern,
-        };
+        using var sessionOptions = options.CreateSessionOptions();
         try
         {
             _session = new InferenceSession(model, sessionOptions);

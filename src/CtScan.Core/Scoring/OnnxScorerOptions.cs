@@ -27,6 +27,17 @@ public sealed record OnnxScorerOptions
         EnableMemoryPattern = false,
     };
 
+    /// <summary>ONNX Runtime session options for these settings (sequential, one inter-op thread, full graph optimisation); dispose them.</summary>
+    public Microsoft.ML.OnnxRuntime.SessionOptions CreateSessionOptions() => new()
+    {
+        IntraOpNumThreads = IntraOpThreads,
+        InterOpNumThreads = 1,
+        ExecutionMode = Microsoft.ML.OnnxRuntime.ExecutionMode.ORT_SEQUENTIAL,
+        GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL,
+        EnableCpuMemArena = EnableCpuMemArena,
+        EnableMemoryPattern = EnableMemoryPattern,
+    };
+
     public OnnxScorerOptions Validated()
     {
         if (IntraOpThreads < 0)

@@ -37,3 +37,11 @@ public sealed class BlobTriggerPoison(PoisonHandler handler)
     public Task Run([QueueTrigger("webjobs-blobtrigger-poison")] string message, CancellationToken cancellationToken) =>
         handler.HandleBlobTriggerPoisonAsync(message, cancellationToken);
 }
+
+/// <summary>Queue trigger on explain-requests: the saliency map and montage of a scored scan, linked in its result.</summary>
+public sealed class ExplainScan(ExplainRequestHandler handler)
+{
+    [FunctionName(nameof(ExplainScan))]
+    public Task Run([QueueTrigger("explain-requests")] string message, CancellationToken cancellationToken) =>
+        handler.HandleAsync(message, cancellationToken);
+}

@@ -28,7 +28,8 @@ public static class ScanCatalog
     }
 
     public static bool IsNifti(string path) =>
-        path.EndsWith(".nii", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".nii.gz", StringComparison.OrdinalIgnoreCase);
+        (path.EndsWith(".nii", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".nii.gz", StringComparison.OrdinalIgnoreCase))
+        && !CtScan.Phantoms.ChestPhantomFile.IsMaskPath(path); // `ctscan phantoms --masks` writes lesion masks beside the scans
 
     private static List<LabeledScan> ReadFolders(string folder)
     {

@@ -195,4 +195,49 @@ public sealed class ScanResultContractTests
         Assert.Equal(["scan", "tensor", "sha256", "enqueuedAt"], node.Select(p => p.Key));
         Assert.Equal(request, ContractsJson.DeserializeScoreRequest(json));
     }
+
+    [Fact]
+    public void Serialize_Explanation_IsSchemaValidAndOmittedWhenAbsent()
+    {
+        var explained = Scored() with
+        {
+            Explanation = new ScanExplanation(ExplanationMethods.Occlusion, "hospital-a/2026/ct-0001.nii.gz" + ExplanationMethods.MapSuffix,
+                "hospital-a/2026/ct-0001.nii.gz" + ExplanationMethods.MontageSuffix),
+        };
+
+        string json = ContractsJson.Serialize(explained);
+        var node = JsonNode.Parse(json)!.AsObject();
+
+        Assert.Empty(ResultSchema.Errors(json));
+        Assert.Equal("occlusion", (string?)node["explanation"]!["method"]);
+        Assert.Equal("hospital-a/2026/ct-0001.nii.gz.saliency.nii.gz", (string?)node["explanation"]!["map"]);
+        Assert.Equal("hospital-a/2026/ct-0001.nii.gz.saliency.png", (string?)node["explanation"]!["montage"]);
+        Assert.Equal(explained.Explanation, ContractsJson.DeserializeResult(json).Explanation);
+        Assert.False(JsonNode.Parse(ContractsJson.Serialize(Scored()))!.AsObject().ContainsKey("explanation"));
+    }
+
+    [Theory]
+    [InlineData("{\"method\": \"lime\", \"map\": \"a\", \"montage\": \"b\"}")]  // unknown method
+    [InlineData("{\"method\": \"occlusion\", \"map\": \"a\"}")]                    // no montage
+    [InlineData("{\"method\": \"gradcam\", \"map\": \"\", \"montage\": \"b\"}")] // empty map name
+    public void Schema_MalformedExplanation_IsRefused(string value)
+    {
+        var node = JsonNode.Parse(ContractsJson.Serialize(Scored()))!.AsObject();
+        node["explanation"] = JsonNode.Parse(value);
+
+        Assert.NotEmpty(ResultSchema.Errors(node.ToJsonString()));
+    }
+
+    [Fact]
+    public void ExplainRequest_RoundTrip_UsesTheQueueFieldNames()
+    {
+        var request = new ExplainRequest("a/b.nii.gz", new string('c', 64), new ModelReference("v1", new string('d', 64)), Created, ExplanationMethods.GradCam);
+
+        string json = ContractsJson.Serialize(request);
+        var node = JsonNode.Parse(json)!.AsObject();
+
+        Assert.Equal(["scan", "sha256", "model", "enqueuedAt", "method"], node.Select(p => p.Key));
+        Assert.Equal(request.Model, ContractsJson.DeserializeExplainRequest(json).Model);
+        Assert.Equal("gradcam", ContractsJson.DeserializeExplainRequest(json).Method);
+    }
 }

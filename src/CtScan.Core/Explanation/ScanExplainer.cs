@@ -1,0 +1,79 @@
+using CtScan.Contracts;
+using CtScan.Imaging;
+using CtScan.Nifti;
+using CtScan.Preprocessing;
+using CtScan.Validation;
+
+namespace CtScan.Explanation;
+
+/// <summary>A scan explained: the map on the model grid, the same map on the scan's own grid, and the model input.</summary>
+/// <param name="Saliency">The map on the model grid and how it was made.</param>
+/// <param name="SourceMap">The map resampled onto the scan's grid (file order, i fastest), values in [0, 1].</param>
+/// <param name="SourceShape">The scan's grid.</param>
+/// <param name="ModelInput">The preprocessed scan the model saw (C order on the model grid).</param>
+public sealed record ExplainedScan(SaliencyVolume Saliency, float[] SourceMap, VolumeShape SourceShape, float[] ModelInput)
+{
+    /// <summary>The file-order index of the map's largest value (the first one, on ties).</summary>
+    public int PeakIndex()
+    {
+        int best = 0;
+        for (int n = 1; n < SourceMap.Length; n++) if (SourceMap[n] > SourceMap[best]) best = n;
+        return best;
+    }
+}
+
+/// <summary>
+/// Explains a NIfTI scan end to end: the model's own intake (gate, reorientation, preprocessing), a saliency method on
+/// the model grid, the map carried back to the scan's grid (<see cref="ModelGridMapping"/>), and the two artefacts:
+/// <c>&lt;scan&gt;.saliency.nii.gz</c> with the scan's affine and <c>&lt;scan&gt;.saliency.png</c>, a montage of what
+/// the model saw with the map over it.
+/// </summary>
+public sealed class ScanExplainer
+{
+    private readonly ISaliencyMethod _method;
+    private readonly ScanIntake _intake;
+    private readonly PreprocessingOptions _preprocessing;
+
+    public ScanExplainer(ISaliencyMethod method, ModelManifest manifest)
+    {
+        _method = method ?? throw new ArgumentNullException(nameof(method));
+        ArgumentNullException.ThrowIfNull(manifest);
+        _preprocessing = PreprocessingSpecs.ToOptions(manifest.Preprocessing);
+        _intake = ScanIntake.For(manifest.Preprocessing, manifest.InputGate);
+    }
+
+    /// <summary>Explains the first volume of <paramref name="image"/>.</summary>
+    /// <exception cref="InvalidDataException">The input gate rejects the scan (the message names the file and the code).</exception>
+    public ExplainedScan Explain(NiftiImage image, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var intake = _intake.Process(image, cancellationToken);
+        if (intake.Error is { } error)
+            throw new InvalidDataException($"{image.FileName}: the scan cannot be explained: it is rejected ({error.Code}): {error.Message}");
+        var tensor = intake.Scan!.Tensor.Data;
+        var saliency = _method.Explain(tensor, cancellationToken);
+        var mapping = ModelGridMapping.For(image.Header, image.VolumeShape, _preprocessing);
+        var source = mapping.ToSource(saliency.Values, cancellationToken);
+        return new ExplainedScan(saliency, source, image.VolumeShape, tensor);
+    }
+
+    /// <summary>Writes the map on the scan's grid as gzip NIfTI with <paramref name="header"/>'s affine.</summary>
+    public static void WriteMap(Stream destination, ExplainedScan scan, NiftiHeader header)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        SaliencyNifti.WriteGzip(destination, scan.SourceMap, header, $"ctscan {scan.Saliency.Method} saliency, 0..1");
+    }
+
+    /// <summary>Writes the PNG montage of the model input with the map overlaid.</summary>
+    public static void WriteMontage(Stream destination, ExplainedScan scan)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        var grid = scan.Saliency.Grid;
+        var (pixels, width, height) = SaliencyOverlay.Render(scan.ModelInput, scan.Saliency.Values, grid, SaliencyOverlay.PanelsFor(grid.Depth));
+        PngEncoder.WriteRgb(destination, pixels, width, height);
+    }
+
+    /// <summary>The map's and montage's names beside a scan name: <c>x.nii.gz</c> → <c>x.nii.gz.saliency.nii.gz</c>, <c>x.nii.gz.saliency.png</c>.</summary>
+    public static (string Map, string Montage) NamesFor(string scanName) =>
+        (scanName + ExplanationMethods.MapSuffix, scanName + ExplanationMethods.MontageSuffix);
+}
