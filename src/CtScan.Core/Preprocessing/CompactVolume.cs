@@ -102,12 +102,14 @@ public abstract class CompactVolume
         private readonly double[] _table;
         private readonly int _minimum;
         private readonly ScaleFactors _scale;
+        private readonly double _inverseSlope;
         private Dictionary<long, int>? _inverse;
 
         public ScaledVolume(VolumeShape shape, ScaleFactors scale) : base(shape)
         {
             _values = new T[shape.VoxelCount];
             _scale = scale;
+            _inverseSlope = 1 / scale.Slope;
             _minimum = int.CreateTruncating(T.MinValue);
             _table = new double[int.CreateTruncating(T.MaxValue) - _minimum + 1];
             for (int n = 0; n < _table.Length; n++)
@@ -121,11 +123,13 @@ public abstract class CompactVolume
         {
             var target = _values.AsSpan(checked((int)offset), values.Length);
             var table = _table;
+            double intercept = _scale.Intercept, inverseSlope = _inverseSlope, last = table.Length - 1;
             for (int n = 0; n < values.Length; n++)
             {
                 double v = values[n];
-                double guess = Math.Round((v - _scale.Intercept) / _scale.Slope);
-                int index = double.IsFinite(guess) ? (int)Math.Clamp(guess - _minimum, 0, table.Length - 1) : 0;
+                // A guess is enough (the table confirms it), so a multiplication stands in for the division.
+                double guess = Math.Round((v - intercept) * inverseSlope) - _minimum;
+                int index = guess >= 0 ? (int)Math.Min(guess, last) : 0; // NaN lands on 0 and is searched
                 if (BitConverter.DoubleToInt64Bits(table[index]) != BitConverter.DoubleToInt64Bits(v)) index = Search(v);
                 target[n] = T.CreateTruncating(index + _minimum);
             }
