@@ -33,9 +33,8 @@ param functionsRuntimeVersion string = '10.0'
 @maxValue(1000)
 param functionsMaximumInstanceCount int = 40
 
-@description('Memory of one Flex instance: preprocessing holds a 512x512xN volume in float64 while rotating it.')
+@description('Memory of one Flex instance: the model, one inference and two scans preprocessed at once; it sets the memory budget per scan (docs/deployment.md). 512 MB cannot hold the model.')
 @allowed([
-  512
   2048
   4096
 ])

@@ -27,11 +27,19 @@ param runtimeVersion string
 param maximumInstanceCount int
 
 @allowed([
-  512
   2048
   4096
 ])
 param instanceMemoryMB int
+
+// The memory one scan's preprocessing may take (CtScan__ScanMemoryBudgetBytes; docs/deployment.md, "Memory per scan"):
+// what an instance has left after the Functions host and the OS (512 MiB) and the worker's runtime, model session and
+// one inference (1024 MiB, docs/operations.md), shared by the scans one instance preprocesses at once (host.json
+// blobs.maxDegreeOfParallelism: 2). A 512x512x300 int16 chest CT stored RAS is estimated at about 210 MB.
+var scanMemoryBudgetMiB = {
+  '2048': 256
+  '4096': 1280
+}
 
 @description('Subnet the app integrates with (delegated to Microsoft.App/environments); empty: no VNet integration.')
 param subnetId string
@@ -117,6 +125,12 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'AzureWebJobsStorage__queueServiceUri'
           value: storage.properties.primaryEndpoints.queue
+        }
+        {
+          // Per scan, so that the scans preprocessed at once and the model fit the instance; over it a scan is refused
+          // as too-large before anything is allocated.
+          name: 'CtScan__ScanMemoryBudgetBytes'
+          value: string(scanMemoryBudgetMiB[string(instanceMemoryMB)] * 1048576)
         }
         {
           // Scan names may identify patients: by default the pipeline's logs name scans by content hash.

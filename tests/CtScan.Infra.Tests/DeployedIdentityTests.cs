@@ -29,6 +29,8 @@ public sealed class DeployedIdentityTests(MainTemplateFixture main)
         ["[reference(resourceId('Microsoft.Storage/storageAccounts', parameters('storageAccountName')), '2023-05-01').primaryEndpoints.queue]"] = QueueEndpoint,
         ["[string(parameters('logScanNames'))]"] = "False", // ARM's string(false)
         ["[if(parameters('logScanNames'), 'Information', 'Warning')]"] = "Warning",
+        // 256 MiB for the default 2048 MB instance (ScanMemorySizingTests checks the table against the instance).
+        ["[string(mul(variables('scanMemoryBudgetMiB')[string(parameters('instanceMemoryMB'))], 1048576))]"] = "268435456",
         ["[reference(resourceId('Microsoft.Insights/components', parameters('appInsightsName')), '2020-02-02').ConnectionString]"] =
             "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/",
         ["[format('ClientId={0};Authorization=AAD', parameters('identityClientId'))]"] = $"ClientId={FunctionClientId};Authorization=AAD",

@@ -1,8 +1,8 @@
 namespace CtScan.Preprocessing;
 
 /// <summary>
-/// The bytes <see cref="ScanPreprocessor.Process"/> and the whole-volume steps before it (<see cref="VolumeGrid"/>,
-/// <see cref="Reorientation"/>, <see cref="SpacingResampler"/>) allocate for a source shape, computed from the
+/// The bytes <see cref="ScanPreprocessor.Process"/> and the whole-volume steps before it (<see cref="CompactVolume"/>,
+/// <see cref="ReorientedSlices"/>, <see cref="SpacingResampler.Resample"/>) allocate for a source shape, computed from the
 /// shapes alone so that a scan can be refused before anything is allocated. Kept next to the code it mirrors: a new
 /// buffer there needs a line here.
 /// </summary>
@@ -28,27 +28,28 @@ public static class PreprocessingMemory
     }
 
     /// <summary>
-    /// The peak of the whole path for a volume stored as <paramref name="stored"/>: streaming when neither
-    /// reorientation nor spacing is needed; otherwise the float64 volume in memory, its reoriented copy
-    /// (<paramref name="oriented"/>), the resampler's float32 copies, and then the streaming step on the result.
-    /// Arrays that are dead by a later stage are not added to it (a collection frees them before it fails).
+    /// The peak of the whole path for a volume stored as <paramref name="stored"/> with voxels of the datatype that
+    /// <paramref name="storage"/> describes (<see cref="CompactVolume.StorageOf"/>): streaming when neither
+    /// reorientation nor spacing is needed; otherwise the volume held once (<see cref="CompactVolume"/>) with the slice
+    /// its read decodes into, for spacing the zoom's float32 input and output and the slice its read uses, and then
+    /// the streaming step on the result, which reads the volume (or the zoomed array) through a view. Every buffer is
+    /// counted as live to the end, so the figure also bounds the bytes the path allocates.
     /// </summary>
     /// <param name="oriented">The shape after reorientation (<paramref name="stored"/> when not reoriented).</param>
     /// <param name="reorient">Whether the scan is permuted or flipped (<see cref="Reorientation"/>).</param>
     /// <param name="resampled">The shape after <see cref="SpacingResampler"/>, or null when spacing is kept.</param>
-    public static long Peak(VolumeShape stored, VolumeShape oriented, VolumeShape target, bool reorient, VolumeShape? resampled)
+    public static long Peak(VolumeShape stored, VolumeShape oriented, VolumeShape target, bool reorient, VolumeShape? resampled,
+        (int BytesPerVoxel, long TableBytes) storage)
     {
         if (!reorient && resampled is null) return Streaming(stored, target);
-        long voxels = stored.VoxelCount;
-        long grid = voxels * sizeof(double);
-        long peak = reorient ? 2 * grid : grid;
-        if (resampled is { } output)
-        {
-            long m = output.VoxelCount;
-            peak = Math.Max(peak, grid + voxels * sizeof(float) + m * sizeof(float) + m * sizeof(double));
-            grid = m * sizeof(double);
-        }
-        // The grid stays referenced while the streaming step reads it.
-        return Math.Max(peak, grid + Streaming(resampled ?? oriented, target));
+        long held = stored.VoxelCount * storage.BytesPerVoxel + storage.TableBytes + stored.SliceVoxelCount * (long)sizeof(double);
+        if (resampled is not { } output) return held + Streaming(oriented, target);
+        held += stored.VoxelCount * sizeof(float) + oriented.SliceVoxelCount * (long)sizeof(double) + output.VoxelCount * sizeof(float);
+        return held + Streaming(output, target);
     }
+
+    /// <summary><see cref="Peak(VolumeShape, VolumeShape, VolumeShape, bool, VolumeShape?, ValueTuple{int, long})"/>
+    /// for voxels held as float64, the bound for any datatype.</summary>
+    public static long Peak(VolumeShape stored, VolumeShape oriented, VolumeShape target, bool reorient, VolumeShape? resampled) =>
+        Peak(stored, oriented, target, reorient, resampled, (sizeof(double), 0));
 }

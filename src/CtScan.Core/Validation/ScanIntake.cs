@@ -99,12 +99,13 @@ public sealed class ScanIntake
 
         // Refused before any buffer exists: the reader's slice buffer plus the preprocessing path's peak.
         var resampled = Options.TargetSpacingMm is { } targetSpacing ? SpacingResampler.OutputShape(seen, seenSpacing, targetSpacing) : (VolumeShape?)null;
+        var storage = CompactVolume.StorageOf(header.DataType, image.Scaling is not null);
         long needed = (long)shape.SliceVoxelCount * header.DataType.BytesPerVoxel()
-                      + PreprocessingMemory.Peak(shape, seen, Options.TargetShape, reorient, resampled);
+                      + PreprocessingMemory.Peak(shape, seen, Options.TargetShape, reorient, resampled, storage);
         if (needed > Budget.MaxMemoryBytes)
         {
             string path = reorient || resampled is not null
-                ? $"the whole volume in float64{(reorient ? ", its reoriented copy" : "")}{(resampled is { } r ? $", its resampling to {r}" : "")} and the resize to {Options.TargetShape}"
+                ? $"the whole volume held as {storage.BytesPerVoxel} bytes a voxel{(resampled is { } r ? $", its float32 resampling to {r}" : "")} and the resize to {Options.TargetShape}"
                 : $"the streamed resize to {Options.TargetShape}";
             findings.Add(TooLarge(ScanWorkBudget.Megabytes(needed), ScanWorkBudget.Megabytes(Budget.MaxMemoryBytes),
                 $"preprocessing this {shape} {datatype} scan needs ~{ScanWorkBudget.Megabytes(needed)} ({path}), " +
@@ -122,10 +123,10 @@ public sealed class ScanIntake
             if (reorient || resampled is not null)
             {
                 // Permutations and spacing changes need the whole volume; scans in the training orientation keep streaming.
-                var grid = VolumeGrid.Read(survey, spacing, deadline.Token);
-                if (reorient) grid = Reorientation.Apply(grid, orientation!, _targetOrientation!);
-                if (Options.TargetSpacingMm is { } target) grid = SpacingResampler.Apply(grid, target);
-                slices = grid.ToSlices();
+                // It is held once in its stored type and read through a reorienting view, never copied to float64.
+                var volume = CompactVolume.Read(survey, header.DataType, image.Scaling, deadline.Token);
+                slices = new ReorientedSlices(volume, reorient ? map! : [(0, false), (1, false), (2, false)]);
+                if (Options.TargetSpacingMm is { } target) slices = SpacingResampler.Resample(slices, seenSpacing, target, deadline.Token);
             }
             var preprocessed = _preprocessor.Process(slices, deadline.Token);
             findings.AddRange(Gate.CheckData(survey.Result));

@@ -98,11 +98,12 @@ public sealed class WorkBudgetTests : IDisposable
         var result = new ScanIntake(Lps).Process(image);
 
         Assert.Equal(ScanErrorCodes.TooLarge, result.Rejection?.Code);
-        // The float64 volume and its reoriented copy (the streamed resize after needs less) + the raw int16 slice.
-        long expected = 2L * 8 * 256 * 256 * 16384 + (long)256 * 256 * 2;
+        // The int16 volume held once with the slice its read decodes into, the streamed resize, the raw int16 slice.
+        var shape = new VolumeShape(256, 256, 16384);
+        long expected = 2L * shape.VoxelCount + 8L * shape.SliceVoxelCount + PreprocessingMemory.Streaming(shape, Lps.TargetShape)
+                        + 2L * shape.SliceVoxelCount + CompactVolume.StorageOf(NiftiDataType.Int16, image.Scaling is not null).TableBytes;
         Assert.Equal(ScanWorkBudget.Megabytes(expected), result.Rejection!.Measured);
-        Assert.Equal("17,180 MB", result.Rejection.Measured);
-        Assert.StartsWith("preprocessing this 256×256×16384 int16 scan needs ~17,180 MB (the whole volume in float64, its reoriented copy and the resize to 46×46×46), budget 2,147 MB",
+        Assert.StartsWith($"preprocessing this 256×256×16384 int16 scan needs ~{ScanWorkBudget.Megabytes(expected)} (the whole volume held as 2 bytes a voxel and the resize to 46×46×46), budget 2,147 MB",
             result.Rejection.Message);
     }
 
