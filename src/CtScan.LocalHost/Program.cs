@@ -21,7 +21,7 @@ for (int i = 0; i < args.Length; i++)
             Console.WriteLine("usage: CtScan.LocalHost [--connection CONN] [--azurite] [--settings local.settings.json] [--host-json host.json] [--stats-file stats.json]");
             Console.WriteLine("The connection comes from --connection, else AzureWebJobsStorage (environment or local.settings.json Values).");
             Console.WriteLine("--azurite starts a private Azurite (in memory) and uses it.");
-            Console.WriteLine("--stats-file writes the host's working set, peak working set and ONNX Runtime session count there every second.");
+            Console.WriteLine("--stats-file writes the host's working set, peak working set, ONNX Runtime session count, open file descriptors, threads and spool/model-cache file count there every second.");
             return 0;
         default:
             Console.Error.WriteLine($"error: unknown argument '{args[i]}'; try --help");
@@ -49,7 +49,7 @@ try
     var stats = statsFile is null
         ? Task.CompletedTask
         : HostStats.WriteEveryAsync(Path.GetFullPath(statsFile), TimeSpan.FromSeconds(1),
-            host.Services.GetRequiredService<CtScan.Pipeline.PipelineServices>().Models, stopStats.Token);
+            host.Services.GetRequiredService<CtScan.Pipeline.PipelineServices>(), stopStats.Token);
     await host.RunAsync();
     await stopStats.CancelAsync();
     try { await stats; } catch (OperationCanceledException) { }
