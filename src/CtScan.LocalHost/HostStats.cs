@@ -7,17 +7,19 @@ namespace CtScan.LocalHost;
 /// <summary>
 /// The host's resources at one moment: what <c>--stats-file</c> writes every second. Besides memory and model
 /// sessions, the counts a soak watches for leaks: open file descriptors, threads, and files in the host's spool and
-/// model cache folders (spool files left behind, half-finished downloads).
+/// model cache folders (spool files left behind, half-finished downloads). The GC's committed bytes next to the
+/// working set tell managed growth from native (ONNX Runtime, the C library's allocator).
 /// </summary>
 public sealed record HostStats(int ProcessId, long WorkingSetBytes, long PeakWorkingSetBytes, long ManagedHeapBytes, int ScorersCreated, int ScorersLive, DateTimeOffset At,
-    int OpenFileDescriptors = 0, int Threads = 0, int TempFiles = 0)
+    int OpenFileDescriptors = 0, int Threads = 0, int TempFiles = 0, long GcCommittedBytes = 0)
 {
     public static HostStats Now(PipelineServices services)
     {
         ArgumentNullException.ThrowIfNull(services);
         using var process = Process.GetCurrentProcess();
         return new HostStats(process.Id, process.WorkingSet64, process.PeakWorkingSet64, GC.GetTotalMemory(false), services.Models.ScorersCreated, services.Models.ScorersLive,
-            DateTimeOffset.UtcNow, ProcessCounts.OpenFileDescriptors(process.Id), ProcessCounts.Threads(process.Id), CountTempFiles(services.Options));
+            DateTimeOffset.UtcNow, ProcessCounts.OpenFileDescriptors(process.Id), ProcessCounts.Threads(process.Id), CountTempFiles(services.Options),
+            GC.GetGCMemoryInfo().TotalCommittedBytes);
     }
 
     /// <summary>Spool files in the spool folder plus every file under the model cache folder.</summary>

@@ -49,7 +49,7 @@ internal static class BenchSoakCommand
             await using var host = await BenchPipelineCommand.HostProcess.StartAsync(azurite.ConnectionString, temp.FullName, statsFile, ct,
                 new Dictionary<string, string> { ["TMPDIR"] = hostTemp, ["CtScan__ModelCacheDirectory"] = Path.Combine(hostTemp, "ctscan-model-cache") });
             stdout.WriteLine($"soak: {scans} scans of {size} in waves of {every} through one local host (pid {host.Id}), model {published.Version}; {Environment.ProcessorCount} cores");
-            stdout.WriteLine($"{"after",7} {"scans/min",10} {"working set MiB",16} {"GC heap MiB",12} {"open fds",9} {"threads",8} {"temp files",11} {"ORT sessions",13}");
+            stdout.WriteLine($"{"after",7} {"scans/min",10} {"working set MiB",16} {"GC heap MiB",12} {"GC committed MiB",17} {"open fds",9} {"threads",8} {"temp files",11} {"ORT sessions",13}");
 
             var samples = new List<SoakSample>();
             var statuses = new Dictionary<ScanStatus, int>();
@@ -73,9 +73,10 @@ internal static class BenchSoakCommand
 
                 await Task.Delay(TimeSpan.FromSeconds(1.5), ct); // a stats snapshot taken after the wave
                 var stats = HostStats.TryRead(statsFile) ?? throw new InvalidOperationException($"the host wrote no stats to {statsFile}");
-                var sample = new SoakSample(done, stats.WorkingSetBytes / 1048576.0, stats.ManagedHeapBytes / 1048576.0, stats.OpenFileDescriptors, stats.Threads, stats.TempFiles);
+                var sample = new SoakSample(done, stats.WorkingSetBytes / 1048576.0, stats.ManagedHeapBytes / 1048576.0, stats.GcCommittedBytes / 1048576.0,
+                    stats.OpenFileDescriptors, stats.Threads, stats.TempFiles);
                 samples.Add(sample);
-                stdout.WriteLine($"{done,7} {wave / minutes,10:F0} {sample.WorkingSetMiB,16:F0} {sample.ManagedHeapMiB,12:F0} {sample.OpenFileDescriptors,9} {sample.Threads,8} {sample.TempFiles,11} {$"{stats.ScorersCreated}/{stats.ScorersLive}",13}");
+                stdout.WriteLine($"{done,7} {wave / minutes,10:F0} {sample.WorkingSetMiB,16:F0} {sample.ManagedHeapMiB,12:F0} {sample.GcCommittedMiB,17:F0} {sample.OpenFileDescriptors,9} {sample.Threads,8} {sample.TempFiles,11} {$"{stats.ScorersCreated}/{stats.ScorersLive}",13}");
             }
             stdout.WriteLine($"results: {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Value} {s.Key.ToString().ToLowerInvariant()}"))}");
             foreach (var line in SoakVerdict.Of(samples).Lines) stdout.WriteLine(line);
@@ -88,7 +89,7 @@ internal static class BenchSoakCommand
 }
 
 /// <summary>The host after a wave of the soak: <see cref="Scans"/> scans done so far.</summary>
-internal sealed record SoakSample(int Scans, double WorkingSetMiB, double ManagedHeapMiB, int OpenFileDescriptors, int Threads, int TempFiles);
+internal sealed record SoakSample(int Scans, double WorkingSetMiB, double ManagedHeapMiB, double GcCommittedMiB, int OpenFileDescriptors, int Threads, int TempFiles);
 
 /// <summary>
 /// Flat or growing, per measure: the mean of the last quarter of the samples against the mean of the second quarter
@@ -105,6 +106,7 @@ internal sealed record SoakVerdict(IReadOnlyList<string> Lines, bool Flat)
     [
         ("working set", "MiB", 32, s => s.WorkingSetMiB),
         ("GC heap", "MiB", 16, s => s.ManagedHeapMiB),
+        ("GC committed", "MiB", 32, s => s.GcCommittedMiB),
         ("open fds", "", 8, s => s.OpenFileDescriptors),
         ("threads", "", 4, s => s.Threads),
         ("temp files", "", 2, s => s.TempFiles),
