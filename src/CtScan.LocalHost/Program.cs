@@ -29,6 +29,9 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 
+// Before the host starts its threads and loads ONNX Runtime: see NativeAllocator.
+if (NativeAllocator.LimitArenas() is { } allocator) Console.WriteLine(allocator);
+
 await using var azurite = startAzurite ? await AzuriteServer.StartAsync() : null;
 if (azurite is not null)
 {

@@ -25,7 +25,7 @@ public sealed class BenchSoakCommandTests
         {
             int Value(int group) => int.Parse(row.Groups[group].Value, CultureInfo.InvariantCulture);
             Assert.True(Value(3) > 0, $"working set: {row.Value}");
-            Assert.True(Value(5) >= Value(4), $"GC committed ≥ GC heap: {row.Value}");
+            Assert.True(Value(5) > 0, $"GC committed: {row.Value}");
             Assert.True(Value(6) > 2, $"open fds (a host has stdio, sockets, the model file): {row.Value}");
             Assert.True(Value(7) > 1, $"threads: {row.Value}");
             // The model cache holds the served version's model.onnx and manifest.json; no spool file outlives its scan.

@@ -132,6 +132,7 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output) : IAsyncLife
             Assert.True(w.Scored.Count >= ScanCount / 10, $"host {h + 1} scored {w.Scored.Count} of {ScanCount} scans: the work was not split");
             Assert.True(w.Queued.Count >= ScanCount / 10, $"host {h + 1} ingested {w.Queued.Count} of {ScanCount} scans: the work was not split");
             Assert.True(w.Failures.Count == 0, $"host {h + 1} logged errors:\n{string.Join('\n', w.Failures)}");
+            Assert.Contains("malloc arenas: ", logs[h], StringComparison.Ordinal); // the host capped glibc's arenas (NativeAllocator)
         }
 
         // No conflict on the shared local folders: one model folder (no half-finished downloads) and no spool files left.
