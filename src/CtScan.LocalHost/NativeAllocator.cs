@@ -3,14 +3,16 @@ using System.Runtime.InteropServices;
 namespace CtScan.LocalHost;
 
 /// <summary>
-/// Caps glibc's malloc arenas for this process. By default glibc gives threads up to 8 arenas per core and keeps the
-/// memory freed into each: ONNX Runtime's per-inference buffers (the arena is off, so they are malloc'ed and freed on
-/// every run) land in whichever arena the calling thread-pool thread holds, and the host's working set climbs with
-/// every arena that has held one. `ctscan bench soak` measured 462 → 569 MiB between the second and last quarter of
-/// 1,000 scans with the managed heap flat; with two arenas the native part stayed at half. Same effect as the
-/// environment variable MALLOC_ARENA_MAX, which wins when set.
+/// Keeps glibc's malloc from holding on to freed memory. By default glibc gives threads up to 8 arenas per core and
+/// keeps what is freed into each: ONNX Runtime's per-inference buffers (its own arena is off, so they are malloc'ed
+/// and freed on every run) land in whichever arena the calling thread-pool thread holds, and the host's working set
+/// climbs with every arena that has held one (`ctscan bench soak`: 462 → 569 MiB between the second and last quarter
+/// of 1,000 scans, the managed heap flat, 64 MiB arenas fully resident). Capping the arenas at start
+/// (<see cref="LimitArenas"/>; the environment variable MALLOC_ARENA_MAX wins when set) stops new ones, but the
+/// runtime's threads have made some before Main runs, so the host also hands free pages back now and then
+/// (<see cref="TrimEveryAsync"/>, glibc's malloc_trim).
 /// </summary>
-internal static partial class NativeAllocator
+public static partial class NativeAllocator
 {
     /// <summary>The arenas allowed: one for the main thread's allocations, one for the rest.</summary>
     public const int ArenaMax = 2;
@@ -31,6 +33,39 @@ internal static partial class NativeAllocator
             return null; // not glibc (musl): its allocator has no per-thread arenas to cap
         }
     }
+
+    /// <summary>Returns free memory in every arena to the system (glibc's malloc_trim(0)); false where there is no glibc.</summary>
+    public static bool Trim()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            MallocTrim(0);
+            return true;
+        }
+        catch (Exception error) when (error is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Trims every <paramref name="interval"/> until cancelled (or at once stops where there is no glibc).</summary>
+    public static async Task TrimEveryAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+                if (!Trim()) return;
+        }
+        catch (OperationCanceledException)
+        {
+            // the host stopped
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
 
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int Mallopt(int parameter, int value);

@@ -48,14 +48,16 @@ try
         LocalSettingsPath = settingsPath,
         HostJsonPath = hostJson,
     });
-    using var stopStats = new CancellationTokenSource();
+    using var stopBackground = new CancellationTokenSource();
+    var trim = NativeAllocator.TrimEveryAsync(TimeSpan.FromSeconds(5), stopBackground.Token);
     var stats = statsFile is null
         ? Task.CompletedTask
         : HostStats.WriteEveryAsync(Path.GetFullPath(statsFile), TimeSpan.FromSeconds(1),
-            host.Services.GetRequiredService<CtScan.Pipeline.PipelineServices>(), stopStats.Token);
+            host.Services.GetRequiredService<CtScan.Pipeline.PipelineServices>(), stopBackground.Token);
     await host.RunAsync();
-    await stopStats.CancelAsync();
+    await stopBackground.CancelAsync();
     try { await stats; } catch (OperationCanceledException) { }
+    await trim;
     return 0;
 }
 catch (CtScan.Pipeline.PipelineConfigurationException error)
