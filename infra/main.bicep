@@ -99,6 +99,21 @@ param privateNetworking bool = false
 @description('Address space of the virtual network created when privateNetworking is on.')
 param vnetAddressPrefix string = '10.40.0.0/16'
 
+@description('Deploy the results viewer (docs/viewer.md): its own App Service behind Entra ID sign-in, reading results and scans as its own identity.')
+param deployViewer bool = false
+
+@description('With deployViewer: the application (client) ID of the Entra ID app registration users sign in through (docs/viewer.md shows how to make one).')
+param viewerClientId string = ''
+
+@description('App Service plan SKU of the viewer.')
+@allowed([
+  'F1'
+  'B1'
+  'B2'
+  'P0v3'
+])
+param viewerSku string = 'B1'
+
 @description('Days Log Analytics keeps logs.')
 @minValue(30)
 @maxValue(730)
@@ -113,6 +128,9 @@ var names = {
   appInsights: 'appi-${baseName}-${suffix}'
   functionIdentity: 'id-${baseName}-func-${suffix}'
   trainingIdentity: 'id-${baseName}-train-${suffix}'
+  viewerIdentity: 'id-${baseName}-view-${suffix}'
+  viewerPlan: 'plan-${baseName}-view-${suffix}'
+  viewerApp: 'app-${baseName}-view-${suffix}'
   plan: 'plan-${baseName}-${suffix}'
   functionApp: 'func-${baseName}-${suffix}'
   systemTopic: 'evgt-${baseName}-storage-${suffix}'
@@ -147,6 +165,12 @@ resource functionIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023
 
 resource trainingIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: names.trainingIdentity
+  location: location
+  tags: tags
+}
+
+resource viewerIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = if (deployViewer) {
+  name: names.viewerIdentity
   location: location
   tags: tags
 }
@@ -214,11 +238,14 @@ module roles 'modules/roles.bicep' = {
     uploaderPrincipalIds: uploaderPrincipalIds
     resultReaderPrincipalIds: resultReaderPrincipalIds
     adminPrincipalIds: adminPrincipalIds
+    deployViewer: deployViewer
+    viewerIdentityName: names.viewerIdentity
   }
   dependsOn: [
     storage
     monitoring
     registry
+    viewerIdentity
   ]
 }
 
@@ -264,6 +291,25 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   }
   dependsOn: [
     storage
+  ]
+}
+
+module viewer 'modules/viewer.bicep' = if (deployViewer) {
+  name: 'viewer'
+  params: {
+    planName: names.viewerPlan
+    appName: names.viewerApp
+    location: location
+    tags: tags
+    identityId: viewerIdentity.id
+    identityClientId: viewerIdentity!.properties.clientId
+    blobEndpoint: storage.outputs.blobEndpoint
+    clientId: viewerClientId
+    sku: viewerSku
+  }
+  // The app reads storage as soon as the first page loads.
+  dependsOn: [
+    roles
   ]
 }
 
@@ -326,3 +372,5 @@ output functionIdentityClientId string = functionIdentity.properties.clientId
 output trainingIdentityPrincipalId string = trainingIdentity.properties.principalId
 output trainingIdentityClientId string = trainingIdentity.properties.clientId
 output applicationInsightsName string = monitoring.outputs.appInsightsName
+output viewerHostName string = deployViewer ? viewer!.outputs.defaultHostName : ''
+output viewerIdentityPrincipalId string = deployViewer ? viewerIdentity!.properties.principalId : ''

@@ -30,6 +30,11 @@ param resultReaderPrincipalIds string[]
 @description('Principals that administer models and training data: Storage Blob Data Contributor on models and training.')
 param adminPrincipalIds string[]
 
+@description('Whether the results viewer is deployed (its identity reads results and scans).')
+param deployViewer bool
+
+param viewerIdentityName string
+
 var roleIds = {
   blobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   blobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
@@ -44,6 +49,10 @@ resource functionIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023
 
 resource trainingIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: trainingIdentityName
+}
+
+resource viewerIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = if (deployViewer) {
+  name: viewerIdentityName
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -305,6 +314,30 @@ resource eventGridDeadLetterContributor 'Microsoft.Authorization/roleAssignments
     principalId: systemTopic.identity.principalId
     principalType: 'ServicePrincipal'
     description: 'event grid: writes undeliverable BlobCreated events'
+  }
+}
+
+// ---- Results viewer (deployViewer): reads only, and only the two containers the page shows ----
+
+resource viewerResultsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployViewer) {
+  name: guid(storage::blobService::results.id, viewerIdentityName, roleIds.blobDataReader)
+  scope: storage::blobService::results
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataReader)
+    principalId: viewerIdentity!.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'viewer: lists and reads results, saliency maps and montages'
+  }
+}
+
+resource viewerScansReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployViewer) {
+  name: guid(storage::blobService::scans.id, viewerIdentityName, roleIds.blobDataReader)
+  scope: storage::blobService::scans
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobDataReader)
+    principalId: viewerIdentity!.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'viewer: reads the scan a user opens, for NiiVue'
   }
 }
 

@@ -44,5 +44,6 @@ public static class CtScanCommand
         ResultsCommand.Create(),
         TrainCommand.Create(),
         UpCommand.Create(),
+        ViewCommand.Create(),
     };
 }

@@ -12,7 +12,9 @@ namespace CtScan.Pipeline;
 /// The model registry in the <c>models</c> container: <c>&lt;version&gt;/model.onnx</c> + <c>&lt;version&gt;/manifest.json</c>
 /// (immutable once published) and <c>current.json</c> (a <see cref="ModelPointer"/>), which is only ever replaced by
 /// an ETag-conditional write: If-Match the ETag read, or If-None-Match * when there is none. A conflicting write
-/// (412/409) re-reads the pointer and decides again, so concurrent promotions are serialised, never lost.
+/// (412/409) re-reads the pointer and decides again, so concurrent promotions are serialised, never lost. Publish,
+/// promote and rollback run <see cref="ModelProbe"/> on the model before the pointer moves, so a model that cannot
+/// score never becomes current through this client.
 /// </summary>
 public class ModelRegistryClient
 {
@@ -45,9 +47,10 @@ public class ModelRegistryClient
     /// Uploads the model folder (model.onnx, then manifest.json, after checking the file's SHA-256 against the
     /// manifest) and, when <see cref="PublishOptions.Promote"/>, makes it current if its validation AUC is not lower
     /// than the current model's (or <see cref="PublishOptions.Force"/>). Re-publishing identical bytes is a no-op
-    /// upload; a version already published with different bytes is refused (versions are immutable).
+    /// upload; a version already published with different bytes is refused (versions are immutable). Before anything is
+    /// uploaded the model must pass <see cref="ModelProbe"/> (it loads and answers a probability for a zero scan).
     /// </summary>
-    /// <exception cref="ModelLoadException">The folder's manifest is missing/invalid or the file's hash differs from it.</exception>
+    /// <exception cref="ModelLoadException">The folder's manifest is missing/invalid, the file's hash differs from it, or the model fails the probe.</exception>
     /// <exception cref="ModelRegistryException">The version exists with a different SHA-256.</exception>
     public virtual async Task<PublishResult> PublishAsync(string modelDirectory, PublishOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -59,6 +62,7 @@ public class ModelRegistryClient
         string actual = await Sha256Hex.OfFileAsync(modelPath, cancellationToken).ConfigureAwait(false);
         if (actual != manifest.Sha256)
             throw new ModelLoadException($"{modelPath} has SHA-256 {actual}; its manifest (version {manifest.Version}) says {manifest.Sha256}. Not publishing it.");
+        Probe(modelPath, manifest, "publish");
 
         bool uploaded = false;
         var existing = await TryGetManifestAsync(manifest.Version, cancellationToken).ConfigureAwait(false);
@@ -124,28 +128,44 @@ public class ModelRegistryClient
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Makes a published version current (no gate: an operator's explicit choice).</summary>
+    /// <summary>
+    /// Makes a published version current (no gate: an operator's explicit choice), once its stored model passes
+    /// <see cref="ModelProbe"/> (downloaded, hash-checked, run on a zero scan).
+    /// </summary>
     /// <exception cref="ModelRegistryException">The version is not in the registry.</exception>
+    /// <exception cref="ModelLoadException">The stored model does not match its manifest or fails the probe; the pointer stays.</exception>
     public virtual async Task<ModelPointer> PromoteAsync(string version, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(version);
         var manifest = await GetManifestAsync(version, cancellationToken).ConfigureAwait(false);
+        if ((await GetCurrentAsync(cancellationToken).ConfigureAwait(false))?.Version != version)
+            await ProbeStoredAsync(version, "promote", cancellationToken).ConfigureAwait(false);
         return await UpdatePointerAsync<ModelPointer>(current => Task.FromResult(current?.Version == version
                 ? ((ModelPointer?)null, current)
                 : (Next(current, version, manifest.Sha256, "promoted"), Next(current, version, manifest.Sha256, "promoted"))),
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Makes the previously current version current again (it leaves the history; the rolled-back one is dropped).</summary>
+    /// <summary>
+    /// Makes the previously current version current again (it leaves the history; the rolled-back one is dropped), once
+    /// its stored model passes <see cref="ModelProbe"/>.
+    /// </summary>
     /// <exception cref="ModelRegistryException">No model is current, or there is no earlier version.</exception>
+    /// <exception cref="ModelLoadException">The earlier version's stored model fails the probe; the pointer stays.</exception>
     public virtual async Task<ModelPointer> RollbackAsync(CancellationToken cancellationToken = default)
     {
+        string? probed = null; // a conflicting write decides again; the same target is not probed twice
         return await UpdatePointerAsync<ModelPointer>(async current =>
         {
             if (current is null) throw new ModelRegistryException("no model is current; nothing to roll back");
             if (current.Previous.Count == 0) throw new ModelRegistryException($"{current.Version} is current and no earlier version is recorded; nothing to roll back to");
             var target = current.Previous[0];
             _ = await GetManifestAsync(target.Version, cancellationToken).ConfigureAwait(false);
+            if (probed != target.Version)
+            {
+                await ProbeStoredAsync(target.Version, "roll back to", cancellationToken).ConfigureAwait(false);
+                probed = target.Version;
+            }
             var next = new ModelPointer
             {
                 Version = target.Version,
@@ -212,6 +232,42 @@ public class ModelRegistryClient
         finally
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>Runs <see cref="ModelProbe"/> on a local model; a failure names the operation it refuses.</summary>
+    private void Probe(string modelPath, ModelManifest manifest, string operation)
+    {
+        try
+        {
+            ModelProbe.Check(modelPath, manifest, _options.ProbeScorerOptions);
+        }
+        catch (ModelLoadException error)
+        {
+            throw new ModelLoadException($"refusing to {operation} {manifest.Version}: {error.Message}; {_container.Name}/{PointerBlobName} is unchanged", error);
+        }
+    }
+
+    /// <summary>Downloads a stored version into a scratch folder (hash-checked) and probes it there.</summary>
+    private async Task ProbeStoredAsync(string version, string operation, CancellationToken cancellationToken)
+    {
+        string scratch = Path.Combine(Path.GetTempPath(), $"ctscan-probe-{Guid.NewGuid():N}");
+        try
+        {
+            ModelManifest manifest;
+            try
+            {
+                manifest = await DownloadAsync(version, scratch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ModelLoadException error)
+            {
+                throw new ModelLoadException($"refusing to {operation} {version}: {error.Message}; {_container.Name}/{PointerBlobName} is unchanged", error);
+            }
+            Probe(Path.Combine(scratch, manifest.ModelFile), manifest, operation);
+        }
+        finally
+        {
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
         }
     }
 

@@ -1,4 +1,5 @@
 using CtScan.Contracts;
+using CtScan.Scoring;
 
 namespace CtScan.Pipeline;
 
@@ -89,6 +90,12 @@ public sealed record ModelRegistryClientOptions
 
     /// <summary>The metric the publish gate compares (manifest.trainingMetrics).</summary>
     public string GateMetric { get; init; } = "valAuc";
+
+    /// <summary>
+    /// ONNX Runtime settings for the probe that publish, promote and rollback run before the pointer moves (one
+    /// inference on a zero scan): lean by default, one thread, no arena, so the probe leaves no memory behind.
+    /// </summary>
+    public OnnxScorerOptions ProbeScorerOptions { get; init; } = OnnxScorerOptions.Lean(intraOpThreads: 1);
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Identity;
 using CtScan.Nifti;
 using CtScan.Scoring;
+using CtScan.Validation;
 
 namespace CtScan.Pipeline;
 
@@ -91,6 +92,9 @@ public sealed record PipelineOptions
     /// <summary>Limits of the NIfTI reader (the largest declared voxel data block).</summary>
     public NiftiReadOptions NiftiReadOptions { get; init; } = NiftiReadOptions.Default;
 
+    /// <summary>Memory and time one scan's preprocessing may take; beyond, the scan is rejected (too-large).</summary>
+    public ScanWorkBudget WorkBudget { get; init; } = ScanWorkBudget.Default;
+
     /// <summary>
     /// The scorer's ONNX Runtime settings: by default lean (no arena, no memory pattern: each inference's ~300 MB of
     /// activations is freed when it ends) with one intra-op thread per core, since <see cref="MaxConcurrentInferences"/>
@@ -174,6 +178,15 @@ public sealed record PipelineOptions
             options = options with { OnnxScorerOptions = options.OnnxScorerOptions with { IntraOpThreads = (int)ParseDouble("CtScan__IntraOpThreads", threads) } };
         if (Get("CtScan__MaxScanBytes") is { } max)
             options = options with { MaxScanBytes = (long)ParseDouble("CtScan__MaxScanBytes", max) };
+        // The work budget (docs/input-gate.md, "Work budget").
+        if (Get("CtScan__ScanMemoryBudgetBytes") is { } memory)
+            options = options with { WorkBudget = options.WorkBudget with { MaxMemoryBytes = (long)ParseDouble("CtScan__ScanMemoryBudgetBytes", memory) } };
+        if (Get("CtScan__ScanTimeBudgetSeconds") is { } seconds)
+            options = options with { WorkBudget = options.WorkBudget with { MaxDuration = TimeSpan.FromSeconds(ParseDouble("CtScan__ScanTimeBudgetSeconds", seconds)) } };
+        if (Get("CtScan__MaxTrailingDataBytes") is { } trailing)
+            options = options with { NiftiReadOptions = options.NiftiReadOptions with { MaxTrailingDataBytes = (long)ParseDouble("CtScan__MaxTrailingDataBytes", trailing) } };
+        if (Get("CtScan__MaxDataOffsetGapBytes") is { } gap)
+            options = options with { NiftiReadOptions = options.NiftiReadOptions with { MaxDataOffsetGapBytes = (long)ParseDouble("CtScan__MaxDataOffsetGapBytes", gap) } };
         if (Get("CtScan__ModelCacheDirectory") is { } cache)
             options = options with { ModelCacheDirectory = cache };
         if (Get("CtScan__LogScanNames") is { } logNames)
@@ -228,6 +241,14 @@ public sealed record PipelineOptions
                     $"{name}: '{value}' is not a valid container/queue name (3–63 lowercase letters, digits and single hyphens)");
         }
         _ = NiftiReadOptions ?? throw new PipelineConfigurationException("NiftiReadOptions must not be null");
+        try
+        {
+            (WorkBudget ?? throw new PipelineConfigurationException("WorkBudget must not be null")).Validated();
+        }
+        catch (ArgumentOutOfRangeException error)
+        {
+            throw new PipelineConfigurationException($"WorkBudget: {error.Message}");
+        }
         (OnnxScorerOptions ?? throw new PipelineConfigurationException("OnnxScorerOptions must not be null")).Validated();
         return this;
     }

@@ -15,10 +15,10 @@ public sealed class PipelineServices : IDisposable
         Clients = new PipelineClients(options);
         Storage = new PipelineStorage(Clients);
         Registry = new ModelRegistryClient(Clients.Models, new ModelRegistryClientOptions { TimeProvider = timeProvider ?? TimeProvider.System });
-        Models = new ModelProvider(Registry, Clients.Options, logs.CreateLogger<ModelProvider>(), timeProvider);
+        Inferences = new InferenceGate(options.MaxConcurrentInferences);
+        Models = new ModelProvider(Registry, Clients.Options, logs.CreateLogger<ModelProvider>(), timeProvider, Inferences);
         Results = new ResultStore(Clients);
         Ingestor = new ScanIngestor(Clients, Models, Results, logs.CreateLogger<ScanIngestor>(), timeProvider);
-        Inferences = new InferenceGate(options.MaxConcurrentInferences);
         Scorer = new ScoreRequestHandler(Clients, Models, Ingestor, Results, logs.CreateLogger<ScoreRequestHandler>(), timeProvider, Inferences);
         Poison = new PoisonHandler(Clients, Results, logs.CreateLogger<PoisonHandler>(), timeProvider);
     }

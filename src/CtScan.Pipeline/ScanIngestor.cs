@@ -251,7 +251,11 @@ public class ScanIngestor
             await using var file = spool.OpenRead();
             using var image = NiftiImage.Read(file, scanName, Options.NiftiReadOptions, leaveOpen: true);
             header = image.Header;
-            intake = ScanIntake.For(preprocessing, gate).Process(image, cancellationToken);
+            intake = ScanIntake.For(preprocessing, gate, Options.WorkBudget).Process(image, cancellationToken);
+        }
+        catch (NiftiLimitException error)
+        {
+            return new TensorOutcome(null, false, new ScanError(ScanErrorCodes.TooLarge, error.Message), timings);
         }
         catch (NiftiFormatException error)
         {

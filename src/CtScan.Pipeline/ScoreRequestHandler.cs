@@ -69,9 +69,7 @@ public class ScoreRequestHandler
         ScoreRequest request;
         try
         {
-            request = ContractsJson.DeserializeScoreRequest(message);
-            if (string.IsNullOrEmpty(request.Scan) || string.IsNullOrEmpty(request.Tensor) || !Sha256Hex.IsValid(request.Sha256))
-                throw new InvalidDataException($"invalid score request: scan, tensor and a 64-hex-digit sha256 are required; got scan '{request.Scan}', tensor '{request.Tensor}', sha256 '{request.Sha256}'");
+            request = ScoreRequestMessage.Parse(message);
         }
         catch (InvalidDataException error)
         {

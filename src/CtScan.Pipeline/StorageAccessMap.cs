@@ -36,6 +36,8 @@ public enum StoragePrincipal
     Admin,
     /// <summary>The Event Grid system topic's identity, which writes undeliverable events to the dead-letter container.</summary>
     EventGrid,
+    /// <summary>The results viewer's user-assigned identity (template parameter deployViewer; docs/viewer.md).</summary>
+    Viewer,
 }
 
 /// <summary>The Azure built-in (or this deployment's custom) role a grant is given as.</summary>
@@ -156,6 +158,12 @@ public static class StorageAccessMap
             "publishes, promotes and rolls back models (`ctscan model ...`)"),
         new(StoragePrincipal.Admin, StorageResource.Container(PipelineOptions.DefaultTrainingContainer), All, StorageRole.BlobDataContributor,
             "curates the labelled training data"),
+
+        // Results viewer (deployViewer): the page shows results and opens scans; it uploads nothing in Azure.
+        new(StoragePrincipal.Viewer, StorageResource.Container(PipelineOptions.DefaultResultsContainer), ReadList, StorageRole.BlobDataReader,
+            "lists and reads results, saliency maps and montages for the page"),
+        new(StoragePrincipal.Viewer, StorageResource.Container(PipelineOptions.DefaultScansContainer), ReadList, StorageRole.BlobDataReader,
+            "reads the scan a signed-in user opens, for NiiVue"),
 
         // Event Grid's system topic identity (the account allows no shared keys, so dead-lettering needs a role).
         new(StoragePrincipal.EventGrid, StorageResource.Container(EventGridDeadLetterContainer), StorageAccess.Write, StorageRole.BlobDataContributor,

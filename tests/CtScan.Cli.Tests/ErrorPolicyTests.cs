@@ -136,6 +136,20 @@ public sealed class ErrorPolicyTests(CliAzuriteFixture azurite) : IClassFixture<
     }
 
     [Fact]
+    public async Task ViewPortInUse_Exits6NamingThePort()
+    {
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        int port = ((IPEndPoint)holder.LocalEndpoint).Port;
+
+        var (exit, _, error) = await CliRunner.RunAsync("view", "--port", $"{port}", "--connection", azurite.ConnectionString);
+
+        Assert.Equal(CliErrors.PortInUse, exit);
+        Assert.Contains($"error: port {port} for the viewer (http://127.0.0.1:{port}) is in use", error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public async Task UpWithoutNode_Exits5SayingWhatToInstall()
     {
         // A real process whose PATH has no node (nor npm): what a machine without Node.js looks like to `ctscan up`.

@@ -1,7 +1,4 @@
 using CtScan.Contracts;
-using CtScan.Training;
-using CtScan.Training.Onnx;
-using CtScan.Training.Tests.Onnx;
 
 namespace CtScan.Cli.Tests;
 
@@ -11,9 +8,8 @@ namespace CtScan.Cli.Tests;
 /// </summary>
 public sealed class ModelImportScoreCheckTests : IDisposable
 {
-    private static readonly ModelOptions Small = new() { Input = new VolumeShape(46, 46, 46), WidthMultiplier = 0.25 };
     private readonly TempFolder _temp = new();
-    private readonly CtScanNet _model = TrainedLookingModel.Create(Small, seed: 37);
+    private readonly ScoreChangingModel _model = new();
 
     public void Dispose()
     {
@@ -21,24 +17,10 @@ public sealed class ModelImportScoreCheckTests : IDisposable
         _temp.Dispose();
     }
 
-    /// <summary>The exported network with one more node after its output: <c>score = probability (op) constant</c>.</summary>
     private string WithExtraNode(string op, float constant)
     {
-        var model = CtScanOnnxExporter.Build(CtScanNetWeights.From(_model));
-        var graph = model.Graph;
-        string last = graph.Outputs.Single().Name;
-        var node = new OnnxNode(op, "not_a_probability", [last, "constant"], ["score"]);
-        model = model with
-        {
-            Graph = graph with
-            {
-                Nodes = [.. graph.Nodes, node],
-                Initializers = [.. graph.Initializers, new OnnxInitializer("constant", [1], [constant])],
-                Outputs = [new OnnxValueInfo("score", [OnnxDimension.Symbol("N"), 1])],
-            },
-        };
         string path = _temp.Path($"{op}-{constant}.onnx");
-        OnnxWriter.Write(model, path);
+        _model.Write(op, constant, path);
         return path;
     }
 

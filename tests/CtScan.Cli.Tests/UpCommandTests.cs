@@ -26,7 +26,7 @@ public sealed class UpCommandTests(ITestOutputHelper output)
         string data = temp.Path(UpCommand.DefaultDataFolder);
         int blobPort = AzuriteServer.FreePort(), queuePort = AzuriteServer.FreePort(blobPort);
         string model = Fixtures.Path("models", "fixture-auc080");
-        string[] upArgs = ["up", "--data", data, "--blob-port", $"{blobPort}", "--queue-port", $"{queuePort}", "--model", model];
+        string[] upArgs = ["up", "--data", data, "--blob-port", $"{blobPort}", "--queue-port", $"{queuePort}", "--model", model, "--viewer-port", "0"];
         string scan = temp.Path("chest.nii.gz");
         ChestPhantomFile.Write(scan, new ChestPhantomOptions { Shape = new VolumeShape(64, 64, 16), Seed = 5, Label = PhantomLabel.Abnormal });
 
@@ -57,6 +57,11 @@ public sealed class UpCommandTests(ITestOutputHelper output)
             Assert.Equal(0, results.ExitCode);
             Assert.Contains("chest.nii.gz", results.Output);
             Assert.Contains("scored", results.Output);
+            // The viewer `up` prints serves the same results through its own API.
+            var viewerUrl = System.Text.RegularExpressions.Regex.Match(again.Output, @"Viewer: (http://127\.0\.0\.1:\d+/)").Groups[1].Value;
+            Assert.NotEmpty(viewerUrl);
+            using (var http = new HttpClient())
+                Assert.Contains("\"scan\":\"chest.nii.gz\"", await http.GetStringAsync(viewerUrl + "api/results"));
             Assert.Equal(0, await again.SignalAndWaitAsync("TERM"));
         }
         Assert.False(Accepts(blobPort));

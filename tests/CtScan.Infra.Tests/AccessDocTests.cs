@@ -17,6 +17,7 @@ public sealed class AccessDocTests
         [StoragePrincipal.ResultReader] = "Result readers (`resultReaderPrincipalIds`)",
         [StoragePrincipal.Admin] = "Admins (`adminPrincipalIds`)",
         [StoragePrincipal.EventGrid] = "Event Grid system topic (its system-assigned identity)",
+        [StoragePrincipal.Viewer] = "Results viewer (`id-…-view-…`, with `deployViewer`)",
     };
 
     private static readonly Dictionary<StorageRole, string> RoleNames = new()

@@ -45,6 +45,14 @@ public sealed class ArmTemplate
         return matches[0];
     }
 
+    /// <summary>The one resource of a type inside one module (the Functions app and the viewer are both Microsoft.Web/sites).</summary>
+    public ArmResource Single(string type, string module)
+    {
+        var matches = OfType(type).Where(r => r.Module == module).ToList();
+        Assert.True(matches.Count == 1, $"expected one {type} in module {module}, found {matches.Count}");
+        return matches[0];
+    }
+
     public JsonObject Module(string name) =>
         Resources.Single(r => r.Type == "Microsoft.Resources/deployments" && r.Name == name).Node;
 

@@ -41,7 +41,7 @@ public sealed class DeployedIdentityTests(MainTemplateFixture main)
 
     private Dictionary<string, string> AppSettings()
     {
-        var site = main.Compiled.Single("Microsoft.Web/sites");
+        var site = main.Compiled.Single("Microsoft.Web/sites", "functions");
         return site.Properties["siteConfig"]!["appSettings"]!.AsArray()
             .ToDictionary(s => (string)s!["name"]!, s => Resolve(FunctionsModuleValues, (string)s!["value"]!));
     }

@@ -6,7 +6,7 @@ public sealed class FunctionAppTests(MainTemplateFixture main)
 {
     private ArmTemplate Template => main.Compiled;
 
-    private ArmResource Site => Template.Single("Microsoft.Web/sites");
+    private ArmResource Site => Template.Single("Microsoft.Web/sites", "functions");
 
     private Dictionary<string, string> Settings =>
         Site.Properties["siteConfig"]!["appSettings"]!.AsArray()
@@ -15,7 +15,7 @@ public sealed class FunctionAppTests(MainTemplateFixture main)
     [Fact]
     public void Plan_IsFlexConsumption()
     {
-        var plan = Template.Single("Microsoft.Web/serverfarms").Node;
+        var plan = Template.Single("Microsoft.Web/serverfarms", "functions").Node;
 
         Assert.Equal("FC1", (string?)plan["sku"]!["name"]);
         Assert.Equal("FlexConsumption", (string?)plan["sku"]!["tier"]);
@@ -81,10 +81,10 @@ public sealed class FunctionAppTests(MainTemplateFixture main)
     }
 
     [Fact]
-    public void ManagedIdentities_FunctionsAndTraining_Exist()
+    public void ManagedIdentities_FunctionsTrainingAndViewer_Exist()
     {
         var identities = Template.OfType("Microsoft.ManagedIdentity/userAssignedIdentities").Select(r => r.Name).Order();
 
-        Assert.Equal(["[variables('names').functionIdentity]", "[variables('names').trainingIdentity]"], identities);
+        Assert.Equal(["[variables('names').functionIdentity]", "[variables('names').trainingIdentity]", "[variables('names').viewerIdentity]"], identities);
     }
 }

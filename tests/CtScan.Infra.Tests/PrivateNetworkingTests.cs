@@ -52,7 +52,7 @@ public sealed class PrivateNetworkingTests(MainTemplateFixture main) : IDisposab
     [Fact]
     public void FunctionsAndTraining_JoinTheirDelegatedSubnets_OnlyWhenOn()
     {
-        var site = Template.Single("Microsoft.Web/sites").Properties;
+        var site = Template.Single("Microsoft.Web/sites", "functions").Properties;
         var environment = Template.Single("Microsoft.App/managedEnvironments").Properties;
         var subnets = Template.Single("Microsoft.Network/virtualNetworks").Properties["subnets"]!.AsArray()
             .ToDictionary(s => (string)s!["name"]!, s => s!["properties"]!);

@@ -26,6 +26,7 @@ public sealed partial class RoleAssignmentTests(MainTemplateFixture main)
         ["[parameters('uploaderPrincipalIds')[copyIndex()]]"] = nameof(StoragePrincipal.Uploader),
         ["[parameters('resultReaderPrincipalIds')[copyIndex()]]"] = nameof(StoragePrincipal.ResultReader),
         ["[parameters('adminPrincipalIds')[copyIndex()]]"] = nameof(StoragePrincipal.Admin),
+        ["[reference('viewerIdentity').principalId]"] = nameof(StoragePrincipal.Viewer),
     };
 
     private const string ScanWriterRole = "custom:scan-writer";

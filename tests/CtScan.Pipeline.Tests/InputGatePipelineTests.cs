@@ -70,7 +70,7 @@ public sealed class InputGatePipelineTests(AzuriteFixture azurite)
     public async Task HandleAsync_ModelOutputIsNaN_WritesFailedInvalidModelOutputWithoutThrowing()
     {
         await using var t = await PipelineTestContext.CreateAsync(azurite);
-        await t.Services.Registry.PublishAsync(PipelineTestContext.ModelDirectory("fixture-broken46"), new PublishOptions { Promote = true, Force = true });
+        await t.Services.Registry.PublishAsync(PipelineTestContext.ModelDirectory("fixture-nan-on-scans46"), new PublishOptions { Promote = true, Force = true });
         var bytes = t.Phantom(PhantomLabel.Normal, seed: 3);
         await t.IngestAsync("broken.nii.gz", bytes);
         string message = (await t.ReceiveRequestAsync())!;
@@ -83,7 +83,7 @@ public sealed class InputGatePipelineTests(AzuriteFixture azurite)
         Assert.Contains("NaN", result.Error.Message);
         Assert.Null(result.Label);
         Assert.Null(result.ProbabilityAbnormal);
-        Assert.Equal("fixture-broken46", result.Model!.Version);
+        Assert.Equal("fixture-nan-on-scans46", result.Model!.Version);
         Assert.Equal(ScanStatus.Failed, outcome.Result!.Status);
     }
 

@@ -8,5 +8,7 @@ internal static partial class CliFailures
     {
         if (failure is AzuriteException azurite)
             result = new(azurite.Failure == AzuriteFailure.PortInUse ? CliErrors.PortInUse : CliErrors.MissingPrerequisite, OneLine(azurite.Message));
+        else if (failure is CtScan.Viewer.ViewerPortInUseException viewer)
+            result = new(CliErrors.PortInUse, OneLine(viewer.Message));
     }
 }

@@ -30,6 +30,8 @@ internal static class EvaluateCommand
         {
             data, model, roc, json, threads,
         };
+        var budget = new WorkBudgetOptions();
+        budget.AddTo(command);
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
         {
             var folder = parse.GetRequiredValue(data).FullName;
@@ -37,7 +39,8 @@ internal static class EvaluateCommand
             using var scorer = OnnxScorer.Open(parse.GetRequiredValue(model).FullName, new OnnxScorerOptions { IntraOpThreads = parse.GetValue(threads) });
             // Progress goes to stderr so that stdout is the report alone.
             using var bar = ProgressDisplay.Create(parse.InvocationConfiguration.Error).Start("scoring", scans.Count);
-            var result = await LabelledSetEvaluation.RunAsync(scorer, folder, scans, done => bar.Report(done), ct);
+            var result = await LabelledSetEvaluation.RunAsync(new FileScorer(scorer, budget: budget.Budget(parse), readOptions: budget.ReadOptions(parse)),
+                folder, scans, done => bar.Report(done), ct);
             bar.Complete();
             stdout.WriteLine(EvaluationReport.ToText(result));
             if (parse.GetValue(roc) is { } rocFile)

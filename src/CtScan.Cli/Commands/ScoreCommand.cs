@@ -30,7 +30,9 @@ internal static class ScoreCommand
             DefaultValueFactory = _ => new DirectoryInfo(DemoModel.Directory),
         };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core)", DefaultValueFactory = _ => 0 };
+        var budget = new WorkBudgetOptions();
         var command = new Command("score", "Score one scan or tensor with an ONNX model and print the result JSON") { scan, model, threads };
+        budget.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             ScanResult? result = null;
@@ -38,7 +40,7 @@ internal static class ScoreCommand
             {
                 using var scorer = OnnxScorer.Open(parse.GetRequiredValue(model).FullName, new OnnxScorerOptions { IntraOpThreads = parse.GetValue(threads) });
                 var file = parse.GetRequiredValue(scan);
-                result = await new FileScorer(scorer).ScoreAsync(file.FullName, file.Name, ct);
+                result = await new FileScorer(scorer, budget: budget.Budget(parse), readOptions: budget.ReadOptions(parse)).ScoreAsync(file.FullName, file.Name, ct);
                 stdout.WriteLine(ContractsJson.Serialize(result));
                 foreach (var warning in result.Warnings ?? [])
                     parse.InvocationConfiguration.Error.WriteLine($"warning: {warning.Code}: {warning.Message}");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using CtScan.LocalHost;
 using CtScan.LocalHost.Azurite;
 using CtScan.Pipeline;
+using CtScan.Viewer;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,8 +13,9 @@ namespace CtScan.Cli.Commands;
 /// <c>ctscan up</c>: the whole pipeline on this machine in one process. Starts Azurite (installed with npm from the
 /// repository's package.json when missing) with its data in a local folder, creates the containers and queues,
 /// publishes the bundled demo model when no model is current, runs the four triggers in-process on the WebJobs SDK
-/// host, writes the connection string to <c>DATA/connection.txt</c> (where <c>submit</c>/<c>results</c> find it) and
-/// waits for Ctrl+C or SIGTERM; then stops the host and kills Azurite's process tree.
+/// host, serves the results viewer on 127.0.0.1 (<c>--viewer-port</c>), writes the connection string to
+/// <c>DATA/connection.txt</c> (where <c>submit</c>/<c>results</c> find it) and waits for Ctrl+C or SIGTERM; then stops
+/// the viewer and the host and kills Azurite's process tree.
 /// </summary>
 public static class UpCommand
 {
@@ -28,10 +30,11 @@ public static class UpCommand
         var blobPort = new Option<int>("--blob-port") { Description = "Azurite blob port (0: a free one)", DefaultValueFactory = _ => 10000 };
         var queuePort = new Option<int>("--queue-port") { Description = "Azurite queue port (0: a free one)", DefaultValueFactory = _ => 10001 };
         var model = new Option<DirectoryInfo?>("--model") { Description = "Model folder (model.onnx + manifest.json) to publish when no model is current (default: the bundled demo model)" };
+        var viewerPort = new Option<int>("--viewer-port") { Description = $"Port of the results viewer on 127.0.0.1 (0: a free one)", DefaultValueFactory = _ => ViewerOptions.DefaultPort };
         var verbose = new Option<bool>("--verbose") { Description = "Log every trigger invocation (default: warnings and the pipeline's own lines)" };
         var command = new Command("up", "Run the pipeline locally: Azurite + containers/queues + a current model + the triggers, until Ctrl+C")
         {
-            data, blobPort, queuePort, model, verbose,
+            data, blobPort, queuePort, model, viewerPort, verbose,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
         {
@@ -79,6 +82,11 @@ public static class UpCommand
                 stdout.WriteLine($"Model: none is current and {modelDirectory} holds no model; scans will fail until you run `ctscan model publish DIR`");
 
             await host.StartAsync(ct);
+            // The page reads storage through its own API: the connection string stays in this process.
+            await using var viewer = await ViewerServer.StartAsync(
+                ViewerOptions.Loopback(PipelineOptions.ForConnectionString(connection), parse.GetValue(viewerPort)), cancellationToken: ct);
+            if (NiivueScript.Find() is null) stdout.WriteLine($"warning: {NiivueScript.MissingMessage}");
+            stdout.WriteLine($"Viewer: {viewer.PageUrl}");
             string connectionFile = ConnectionFile.PathIn(dataDirectory);
             await File.WriteAllTextAsync(connectionFile, connection + Environment.NewLine, ct);
             stdout.WriteLine($"Connection string (also in {connectionFile}): {connection}");

@@ -18,10 +18,11 @@ internal sealed record EvaluationResult(ModelReference Model, string Data, IRead
 internal static class LabelledSetEvaluation
 {
     /// <exception cref="InvalidDataException">A scan could not be scored (the message names it and why, and how many failed).</exception>
-    public static async Task<EvaluationResult> RunAsync(OnnxScorer model, string data, IReadOnlyList<LabeledScan> scans,
+    /// <param name="scorer">The model's file scorer (with the work budget to hold each scan to).</param>
+    public static async Task<EvaluationResult> RunAsync(FileScorer scorer, string data, IReadOnlyList<LabeledScan> scans,
         Action<int>? scoredSoFar, CancellationToken cancellationToken)
     {
-        var scorer = new FileScorer(model);
+        var model = scorer.Model;
         var scored = new List<EvaluatedScan>(scans.Count);
         var failures = new List<string>();
         foreach (var scan in scans)

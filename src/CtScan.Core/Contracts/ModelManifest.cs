@@ -68,8 +68,8 @@ public sealed record ModelManifest
         {
             Check(!string.IsNullOrWhiteSpace(Input.Name), "input.name", $"must not be empty; got '{Input.Name}'");
             Check(Enum.IsDefined(Input.Layout), "input.layout", $"got {Input.Layout}; expected one of {{NCDHW, NDHWC}}");
-            Check(Input.Shape is { Count: 3 } s && s.All(n => n > 0), "input.shape",
-                $"must be three positive extents [W, H, D]; got {Format(Input.Shape)}");
+            Check(IsTensorShape(Input.Shape), "input.shape",
+                $"must be three positive extents [W, H, D] of at most {Array.MaxLength} values in all (one tensor); got {Format(Input.Shape)}");
         }
         if (Output is null) problems.Add("output: missing");
         else
@@ -84,8 +84,8 @@ public sealed record ModelManifest
             Check(double.IsFinite(Preprocessing.WindowMinimumHu) && double.IsFinite(Preprocessing.WindowMaximumHu)
                   && Preprocessing.WindowMinimumHu < Preprocessing.WindowMaximumHu,
                 "preprocessing.windowMinimumHu", $"the HU window must be finite with minimum < maximum; got [{Preprocessing.WindowMinimumHu.ToString(CultureInfo.InvariantCulture)}, {Preprocessing.WindowMaximumHu.ToString(CultureInfo.InvariantCulture)}]");
-            Check(Preprocessing.TargetShape is { Count: 3 } t && t.All(n => n > 0), "preprocessing.targetShape",
-                $"must be three positive extents [W, H, D]; got {Format(Preprocessing.TargetShape)}");
+            Check(IsTensorShape(Preprocessing.TargetShape), "preprocessing.targetShape",
+                $"must be three positive extents [W, H, D] of at most {Array.MaxLength} values in all (one tensor); got {Format(Preprocessing.TargetShape)}");
             Check(Preprocessing.Orientation is null || CtScan.Preprocessing.AxisOrientation.TryParse(Preprocessing.Orientation, out _),
                 "preprocessing.orientation", $"must be three axis codes, one each of R/L, A/P and S/I (e.g. RAS, LPS); got '{Preprocessing.Orientation}'");
             Check(Preprocessing.TargetSpacingMm is null || (Preprocessing.TargetSpacingMm.Count == 3 && Preprocessing.TargetSpacingMm.All(v => double.IsFinite(v) && v > 0)),
@@ -112,6 +112,11 @@ public sealed record ModelManifest
     /// <summary>The volume shape the model takes (W, H, D); derived from <see cref="Input"/>, not written.</summary>
     [JsonIgnore]
     public VolumeShape InputVolume => new(Input.Shape[0], Input.Shape[1], Input.Shape[2]);
+
+    // Found by fuzzing (fuzz/regressions/manifest): without the size bound a shape such as [2^31-1, 2^31-1, 2^31-1]
+    // passed, and its VoxelCount wrapped around long.
+    private static bool IsTensorShape(IReadOnlyList<int>? shape) =>
+        shape is { Count: 3 } s && s.All(n => n > 0) && (Int128)s[0] * s[1] * s[2] <= Array.MaxLength;
 
     private static string Format(IReadOnlyList<int>? values) => values is null ? "null" : $"[{string.Join(", ", values)}]";
 

@@ -9,7 +9,7 @@ namespace CtScan.Contracts;
 /// </summary>
 public sealed record ScanResult
 {
-    public const string CurrentSchemaVersion = "1.0";
+    public const string CurrentSchemaVersion = "1.1";
 
     public string SchemaVersion { get; init; } = CurrentSchemaVersion;
 
@@ -54,7 +54,23 @@ public enum ScanStatus
     [JsonStringEnumMemberName("failed")] Failed,
 }
 
-public sealed record ModelReference(string Version, string Sha256);
+/// <summary>
+/// The model that answered. <see cref="Fallback"/> (schema 1.1) is true when the current version could not serve (it
+/// does not download, verify, load or pass the probe) and an earlier one answered instead: <see cref="FallbackFrom"/>
+/// names the current version and <see cref="FallbackReason"/> says why. All three are omitted for the current version,
+/// so a reader of schema 1.0 sees the same document as before.
+/// </summary>
+public sealed record ModelReference(string Version, string Sha256)
+{
+    /// <summary>True when an earlier version answered because the current one cannot serve; null (omitted) otherwise.</summary>
+    public bool? Fallback { get; init; }
+
+    /// <summary>The current version that could not serve (when <see cref="Fallback"/>).</summary>
+    public string? FallbackFrom { get; init; }
+
+    /// <summary>Why it could not serve, and which version answered instead (when <see cref="Fallback"/>).</summary>
+    public string? FallbackReason { get; init; }
+}
 
 /// <summary>The scored input: the SHA-256 of the scan file, its shape, voxel spacing (mm, when known), data type and
 /// the axis codes of its affine (nibabel's aff2axcodes, e.g. <c>RAS</c>, <c>LPS</c>; null when the header has no
@@ -94,6 +110,10 @@ public static class ScanErrorCodes
     public const string ImplausibleIntensities = "implausible-intensities";
     /// <summary>The volume does not look like CT at all: no air (MR-like), pure noise, or uniform.</summary>
     public const string NotACtVolume = "not-a-ct-volume";
+
+    /// <summary>The scan exceeds the work budget: preprocessing memory estimated from the header, the decode time,
+    /// or data after the voxels / before vox_offset beyond the reader's bounds (docs/input-gate.md, "Work budget").</summary>
+    public const string TooLarge = "too-large";
 }
 
 /// <summary>Codes of <see cref="ScanWarning"/>.</summary>

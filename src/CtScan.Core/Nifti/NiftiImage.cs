@@ -20,8 +20,9 @@ public sealed class NiftiImage : IDisposable
     private bool _disposed;
 
     private NiftiImage(NiftiHeader header, string fileName, IReadOnlyList<NiftiExtension> extensions, Stream data,
-        Func<Stream>? reopenData)
+        Func<Stream>? reopenData, NiftiReadOptions options)
     {
+        Options = options;
         Header = header;
         FileName = fileName;
         Extensions = extensions;
@@ -31,6 +32,9 @@ public sealed class NiftiImage : IDisposable
     }
 
     public NiftiHeader Header { get; }
+
+    /// <summary>The limits this image is read under.</summary>
+    public NiftiReadOptions Options { get; }
 
     /// <summary>The path or stream name used in messages (the .hdr of a pair).</summary>
     public string FileName { get; }
@@ -83,7 +87,7 @@ public sealed class NiftiImage : IDisposable
             if (headerPath != path)
                 throw new NiftiFormatException(headerPath, "magic",
                     $"{path} is an image file, but its header {headerPath} has single-file magic '{header.Magic}'");
-            return new NiftiImage(header, path, extensions, headerStream, () => OpenAtData(path, header.DataOffset));
+            return new NiftiImage(header, path, extensions, headerStream, () => OpenAtData(path, header.DataOffset), options);
         }
         headerStream.Dispose();
         var imagePath = FindPartner(headerPath, HeaderSuffixes, ImageSuffixes)
@@ -91,7 +95,7 @@ public sealed class NiftiImage : IDisposable
                 $"magic '{header.Magic}' marks a .hdr/.img pair, but no image file ({string.Join(" or ", ImageSuffixes)}) " +
                 "was found beside it");
         return new NiftiImage(header, headerPath, extensions, OpenAtData(imagePath, header.DataOffset),
-            () => OpenAtData(imagePath, header.DataOffset));
+            () => OpenAtData(imagePath, header.DataOffset), options);
     }
 
     /// <summary>Reads a single-file NIfTI (.nii or .nii.gz content) from a stream.</summary>
@@ -101,15 +105,15 @@ public sealed class NiftiImage : IDisposable
     public static NiftiImage Read(Stream stream, string name, NiftiReadOptions? options = null, bool leaveOpen = false)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        var header = ReadHeaderAndExtensions(stream, name, options ?? NiftiReadOptions.Default, leaveOpen,
-            out var extensions, out var data);
+        options ??= NiftiReadOptions.Default;
+        var header = ReadHeaderAndExtensions(stream, name, options, leaveOpen, out var extensions, out var data);
         if (header.IsPairFormat)
         {
             data.Dispose();
             throw new NiftiFormatException(name, "magic",
                 $"magic '{header.Magic}' marks a .hdr/.img pair, which cannot be read from one stream; open the .hdr by path");
         }
-        return new NiftiImage(header, name, extensions, data, reopenData: null);
+        return new NiftiImage(header, name, extensions, data, reopenData: null, options);
     }
 
     /// <summary>
@@ -136,7 +140,8 @@ public sealed class NiftiImage : IDisposable
         var before = index * volumeBytes;
         var skipped = NiftiStreams.Skip(data, before);
         if (skipped < before) throw NiftiStreams.TruncatedData(FileName, Header, skipped);
-        return new NiftiVolumeReader(data, Header, shape, Decoder, FileName, before, endsFile: index == volumes - 1);
+        return new NiftiVolumeReader(data, Header, shape, Decoder, FileName, before, endsFile: index == volumes - 1,
+            Options.MaxTrailingDataBytes);
     }
 
     /// <summary>Reads every voxel of every volume, scaled, in file order, and returns their statistics.</summary>
@@ -163,7 +168,7 @@ public sealed class NiftiImage : IDisposable
             statistics.Add(values.AsSpan(0, count));
             done += count;
         }
-        if (data is GzipVerifyingStream gzip) gzip.ReadToEndAndVerify();
+        if (data is GzipVerifyingStream gzip) gzip.ReadToEndAndVerify(Options.MaxTrailingDataBytes, cancellationToken);
         return statistics.ToStatistics();
     }
 
@@ -200,13 +205,21 @@ public sealed class NiftiImage : IDisposable
         {
             var header = NiftiStreams.ReadHeader(stream, name);
             NiftiHeaderChecks.ThrowIfInvalid(header, name, options);
-            // A single file's extensions end at vox_offset; a .hdr's run to the end of the file.
-            var limit = header.IsPairFormat ? long.MaxValue : header.DataOffset - header.SizeOfHeader;
+            // Skipping to vox_offset in a gzipped file inflates everything before it: bound the gap first. A .hdr's
+            // extensions run to the end of the file, and its vox_offset is a gap at the start of the .img.
+            var gap = header.IsPairFormat ? header.DataOffset : header.DataOffset - header.SizeOfHeader;
+            if (gap > options.MaxDataOffsetGapBytes)
+                throw new NiftiLimitException(name, "vox_offset", nameof(NiftiReadOptions.MaxDataOffsetGapBytes),
+                    $"vox_offset {header.DataOffset} leaves a gap of {gap} bytes before the voxel data; at most " +
+                    $"{options.MaxDataOffsetGapBytes} bytes are read there (limit NiftiReadOptions.MaxDataOffsetGapBytes), " +
+                    "since skipping them in a gzipped file inflates them");
+            // A single file's extensions end at vox_offset; a .hdr's run to the end of the file (within the same bound).
+            var limit = header.IsPairFormat ? options.MaxDataOffsetGapBytes : header.DataOffset - header.SizeOfHeader;
             (extensions, var consumed) = NiftiStreams.ReadExtensions(stream, header, limit);
             if (!header.IsPairFormat)
             {
-                var gap = header.DataOffset - header.SizeOfHeader - consumed;
-                if (NiftiStreams.Skip(stream, gap) < gap) throw NiftiStreams.TruncatedData(name, header, 0);
+                var rest = header.DataOffset - header.SizeOfHeader - consumed;
+                if (NiftiStreams.Skip(stream, rest) < rest) throw NiftiStreams.TruncatedData(name, header, 0);
             }
             positionedAtData = stream;
             return header;

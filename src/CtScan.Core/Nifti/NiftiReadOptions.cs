@@ -12,4 +12,22 @@ public sealed record NiftiReadOptions
     /// buffer is allocated, so a hostile header cannot make the reader allocate or read without bound. Default 2 GiB.
     /// </summary>
     public long MaxVoxelDataBytes { get; init; } = DefaultMaxVoxelDataBytes;
+
+    public const long DefaultMaxTrailingDataBytes = 4L * 1024 * 1024;
+
+    public const long DefaultMaxDataOffsetGapBytes = 4L * 1024 * 1024;
+
+    /// <summary>
+    /// The most (decompressed) bytes read after the last voxel of a gzipped file to reach and check its trailer; more
+    /// is refused (<see cref="NiftiLimitException"/>), since a few MiB of gzipped zeros inflate to many GiB.
+    /// Default 4 MiB.
+    /// </summary>
+    public long MaxTrailingDataBytes { get; init; } = DefaultMaxTrailingDataBytes;
+
+    /// <summary>
+    /// The most bytes between the end of the header and vox_offset (extensions included; the whole extension list of a
+    /// .hdr), refused beyond (<see cref="NiftiLimitException"/>): skipping them in a gzipped file inflates them.
+    /// Default 4 MiB.
+    /// </summary>
+    public long MaxDataOffsetGapBytes { get; init; } = DefaultMaxDataOffsetGapBytes;
 }

@@ -5,7 +5,9 @@ namespace CtScan.Preprocessing;
 /// columns of the rotated plane the zoom reads (its distinct taps), the zoom axes renumbered onto them, and how to
 /// obtain each needed rotated value. When every needed point falls on integer input coordinates (angle 90 with an
 /// even n0 − n1) the spline at those points is the sample itself (up to ~1e-16), so the plan records a plain
-/// index per point; otherwise it records the spline taps.
+/// index per point; otherwise it records the spline taps. Along the slice axis the zoom reads at most two input
+/// slices per output slice, so only those (<see cref="Planes"/>) are kept: memory grows with the target's depth, not
+/// the scan's.
 /// </summary>
 internal sealed class FusedPlan
 {
@@ -14,11 +16,16 @@ internal sealed class FusedPlan
         Source = source;
         var axis0 = LinearZoomAxis.Create(source.Width, target.Width);
         var axis1 = LinearZoomAxis.Create(source.Height, target.Height);
-        Axis2 = LinearZoomAxis.Create(source.Depth, target.Depth);
+        var axis2 = LinearZoomAxis.Create(source.Depth, target.Depth);
         Rows = axis0.DistinctTaps();
         Columns = axis1.DistinctTaps();
+        Planes = axis2.DistinctTaps();
         Axis0 = axis0.Compact(Rows);
         Axis1 = axis1.Compact(Columns);
+        Axis2 = axis2.Compact(Planes);
+        PlaneOfSlice = new int[source.Depth];
+        Array.Fill(PlaneOfSlice, -1);
+        for (int p = 0; p < Planes.Length; p++) PlaneOfSlice[Planes[p]] = p;
 
         var geometry = new RotationGeometry(angleDegrees, source.Width, source.Height);
         SampleIndices = TryIndexMap(geometry, Rows, Columns);
@@ -34,6 +41,12 @@ internal sealed class FusedPlan
     public int[] Rows { get; }
 
     public int[] Columns { get; }
+
+    /// <summary>The input slices (k) the zoom reads, ascending.</summary>
+    public int[] Planes { get; }
+
+    /// <summary>Per input slice, its position in <see cref="Planes"/>, or −1 when the zoom does not read it.</summary>
+    public int[] PlaneOfSlice { get; }
 
     public LinearZoomAxis Axis0 { get; }
 

@@ -39,8 +39,9 @@ public sealed class ScanPreprocessor
         int points = plan.PointCount;
 
         var slice = new double[shape.SliceVoxelCount];
-        // Rotated values the zoom reads, plane-major ([k][row][column]) so each slice's writes are sequential.
-        var rotated = new float[(long)points * depth];
+        // Rotated values the zoom reads, plane-major ([plane][row][column]) so each slice's writes are sequential;
+        // only the slices the zoom reads are kept (at most two per output slice).
+        var rotated = new float[(long)points * plan.Planes.Length];
         double[]? coefficients = plan.SplineMap is null ? null : new double[shape.SliceVoxelCount];
         double[]? scratchRow = plan.SplineMap is null ? null : new double[shape.Width];
         var nonFinite = default(NonFiniteCounts);
@@ -50,7 +51,9 @@ public sealed class ScanPreprocessor
             cancellationToken.ThrowIfCancellationRequested();
             source.ReadNextSlice(slice, cancellationToken);
             nonFinite += HuWindow.CountNonFinite(slice);
-            Span<float> plane = rotated.AsSpan(k * points, points);
+            int at = plan.PlaneOfSlice[k];
+            if (at < 0) continue;
+            Span<float> plane = rotated.AsSpan(at * points, points);
             if (plan.SampleIndices is { } indices)
                 _window.NormalizeGathered(slice, indices, plane);
             else

@@ -18,13 +18,20 @@ public sealed class FileScorer
     private readonly OnnxScorer _scorer;
     private readonly ScanIntake _intake;
     private readonly TimeProvider _clock;
+    private readonly NiftiReadOptions _readOptions;
 
-    public FileScorer(OnnxScorer scorer, TimeProvider? clock = null)
+    /// <param name="budget">What one scan may cost (<see cref="ScanWorkBudget"/>); default the documented defaults.</param>
+    /// <param name="readOptions">The reader's bounds (data size, trailing data, vox_offset gap); default the documented defaults.</param>
+    public FileScorer(OnnxScorer scorer, TimeProvider? clock = null, ScanWorkBudget? budget = null, NiftiReadOptions? readOptions = null)
     {
         _scorer = scorer ?? throw new ArgumentNullException(nameof(scorer));
         _clock = clock ?? TimeProvider.System;
-        _intake = ScanIntake.For(scorer.Manifest.Preprocessing, scorer.Manifest.InputGate);
+        _intake = ScanIntake.For(scorer.Manifest.Preprocessing, scorer.Manifest.InputGate, budget);
+        _readOptions = readOptions ?? NiftiReadOptions.Default;
     }
+
+    /// <summary>The model this scorer runs.</summary>
+    public OnnxScorer Model => _scorer;
 
     /// <summary>Scores <paramref name="path"/>; <paramref name="scanName"/> (default: the path) goes into the result.</summary>
     public async Task<ScanResult> ScoreAsync(string path, string? scanName = null, CancellationToken cancellationToken = default)
@@ -54,6 +61,10 @@ public sealed class FileScorer
             {
                 (tensor, input) = await ReadTensorAsync(path, sha256, timings, cancellationToken);
             }
+        }
+        catch (NiftiLimitException error)
+        {
+            return Rejected(scanName, ScanErrorCodes.TooLarge, error.Message, timings, total);
         }
         catch (Exception error) when (error is NiftiFormatException or NpyFormatException or InvalidDataException or EndOfStreamException)
         {
@@ -102,7 +113,7 @@ public sealed class FileScorer
     private IntakeResult Preprocess(string path, Dictionary<string, double> timings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var image = NiftiImage.Open(path);
+        using var image = NiftiImage.Open(path, _readOptions);
         timings["read"] = clock.Elapsed.TotalMilliseconds;
         clock.Restart();
         var intake = _intake.Process(image, cancellationToken);

@@ -18,9 +18,8 @@ public sealed record ModelImportOptions
 
 /// <summary>
 /// Makes a model folder from an ONNX file trained elsewhere: the input/output names and the input volume come from
-/// the graph, the rest from <see cref="ModelImportOptions"/>. Before the folder is written, the model runs once on a
-/// zero scan of the manifest's shape and must answer one probability in [0, 1] (a logit that is not NaN for
-/// <see cref="OutputKind.Logit"/>); a model that loads but cannot score, or scores something else, is refused.
+/// the graph, the rest from <see cref="ModelImportOptions"/>. Before the folder is written, the model must pass
+/// <see cref="ModelProbe"/>; a model that loads but cannot score, or scores something else, is refused.
 /// </summary>
 public static class ModelImporter
 {
@@ -62,36 +61,8 @@ public static class ModelImporter
         };
         var problems = manifest.Validate();
         if (problems.Count > 0) throw new ArgumentException($"cannot import {onnxPath}: {string.Join("; ", problems)}");
-        ScoreOnce(onnxPath, manifest);
+        ModelProbe.Check(onnxPath, manifest); // only a model that answers a usable score gets a folder
         return ModelFolder.Write(directory, model, manifest);
-    }
-
-    /// <summary>
-    /// Opens the model as the scorer will (names, shape and output checked against the manifest) and runs it once on
-    /// a zero scan: only a model that answers a usable score gets a folder, so a bad one fails here, not on a patient's scan.
-    /// </summary>
-    private static void ScoreOnce(string onnxPath, ModelManifest manifest)
-    {
-        using var scorer = new OnnxScorer(onnxPath, manifest);
-        string expected = $"as --output-kind {ContractNames.Of(manifest.Output.Kind)} it must be {(manifest.Output.Kind == OutputKind.Logit ? "a logit, not NaN" : "a probability in [0, 1]")}";
-        double probability;
-        try
-        {
-            probability = scorer.Score(new float[scorer.VoxelsPerScan]).ProbabilityAbnormal;
-        }
-        catch (OnnxRuntimeException error)
-        {
-            throw new ModelLoadException($"{onnxPath} loads but fails to run on a zero scan of {manifest.InputVolume}: {error.Message}", error);
-        }
-        catch (InvalidModelOutputException error)
-        {
-            // The scorer's own output check (the one every scan goes through) refused the answer.
-            throw new ModelLoadException($"{onnxPath} gave no usable score for a zero scan of {manifest.InputVolume} ({error.Message}); {expected}", error);
-        }
-        // A logit output goes through a sigmoid first, so only a sigmoid output can land outside [0, 1].
-        if (!double.IsFinite(probability) || probability is < 0 or > 1)
-            throw new ModelLoadException(
-                $"{onnxPath} answered {probability.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} for a zero scan of {manifest.InputVolume}; {expected}");
     }
 
     /// <summary>[W, H, D] from a rank-5 input shape in <paramref name="layout"/>; the channel axis must be 1, the volume fixed.</summary>

@@ -37,25 +37,35 @@ public sealed record IntakeResult(
 /// step and training: header checks of the <see cref="InputGate"/> (before any voxel is read) → reorientation to the
 /// training orientation (axis permutation and flips only) → opt-in spacing resampling → the seed's preprocessing,
 /// with a <see cref="VoxelSurvey"/> riding along the read → data checks. A rejected scan has no tensor.
+/// Every scan is held to a <see cref="ScanWorkBudget"/>: the memory its path needs is estimated from the header before
+/// any buffer is allocated, and decoding stops at the time budget; either rejects the scan with <c>too-large</c>.
 /// </summary>
 /// <remarks>Safe to share across threads, like <see cref="ScanPreprocessor"/>.</remarks>
 public sealed class ScanIntake
 {
     private readonly ScanPreprocessor _preprocessor;
     private readonly AxisOrientation? _targetOrientation;
+    private readonly TimeProvider _time;
 
-    public ScanIntake(PreprocessingOptions options, InputGateSpec? gate = null)
+    /// <param name="budget">Memory and time per scan; default <see cref="ScanWorkBudget.Default"/>.</param>
+    /// <param name="time">The clock of the time budget (tests pass a fake one).</param>
+    public ScanIntake(PreprocessingOptions options, InputGateSpec? gate = null, ScanWorkBudget? budget = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _preprocessor = new ScanPreprocessor(options);
         _targetOrientation = options.TargetOrientation is null ? null : AxisOrientation.Parse(options.TargetOrientation);
         Gate = new InputGate(gate);
+        Budget = (budget ?? ScanWorkBudget.Default).Validated();
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>The intake a model's manifest describes: its preprocessing and its gate thresholds.</summary>
-    public static ScanIntake For(PreprocessingSpec preprocessing, InputGateSpec? gate = null) => new(PreprocessingSpecs.ToOptions(preprocessing), gate);
+    public static ScanIntake For(PreprocessingSpec preprocessing, InputGateSpec? gate = null, ScanWorkBudget? budget = null) =>
+        new(PreprocessingSpecs.ToOptions(preprocessing), gate, budget);
 
     public PreprocessingOptions Options => _preprocessor.Options;
+
+    public ScanWorkBudget Budget { get; }
 
     public InputGate Gate { get; }
 
@@ -87,18 +97,66 @@ public sealed class ScanIntake
             shape, spacing, datatype, orientation?.Codes);
         if (findings.Any(f => f.Severity == GateSeverity.Rejection)) return Outcome(null);
 
-        var survey = new VoxelSurvey(image.OpenVolume(), Gate.Spec.AirMaximumHu);
-        IVolumeSlices slices = survey;
-        if (reorient || Options.TargetSpacingMm is not null)
+        // Refused before any buffer exists: the reader's slice buffer plus the preprocessing path's peak.
+        var resampled = Options.TargetSpacingMm is { } targetSpacing ? SpacingResampler.OutputShape(seen, seenSpacing, targetSpacing) : (VolumeShape?)null;
+        long needed = (long)shape.SliceVoxelCount * header.DataType.BytesPerVoxel()
+                      + PreprocessingMemory.Peak(shape, seen, Options.TargetShape, reorient, resampled);
+        if (needed > Budget.MaxMemoryBytes)
         {
-            // Permutations and spacing changes need the whole volume; scans in the training orientation keep streaming.
-            var grid = VolumeGrid.Read(survey, spacing, cancellationToken);
-            if (reorient) grid = Reorientation.Apply(grid, orientation!, _targetOrientation!);
-            if (Options.TargetSpacingMm is { } target) grid = SpacingResampler.Apply(grid, target);
-            slices = grid.ToSlices();
+            string path = reorient || resampled is not null
+                ? $"the whole volume in float64{(reorient ? ", its reoriented copy" : "")}{(resampled is { } r ? $", its resampling to {r}" : "")} and the resize to {Options.TargetShape}"
+                : $"the streamed resize to {Options.TargetShape}";
+            findings.Add(TooLarge(ScanWorkBudget.Megabytes(needed), ScanWorkBudget.Megabytes(Budget.MaxMemoryBytes),
+                $"preprocessing this {shape} {datatype} scan needs ~{ScanWorkBudget.Megabytes(needed)} ({path}), " +
+                $"budget {ScanWorkBudget.Megabytes(Budget.MaxMemoryBytes)}"));
+            return Outcome(null);
         }
-        var preprocessed = _preprocessor.Process(slices, cancellationToken);
-        findings.AddRange(Gate.CheckData(survey.Result));
-        return Outcome(preprocessed);
+
+        using var timeout = new CancellationTokenSource(Budget.MaxDuration, _time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        var started = _time.GetTimestamp();
+        var survey = new VoxelSurvey(image.OpenVolume(), Gate.Spec.AirMaximumHu);
+        try
+        {
+            IVolumeSlices slices = survey;
+            if (reorient || resampled is not null)
+            {
+                // Permutations and spacing changes need the whole volume; scans in the training orientation keep streaming.
+                var grid = VolumeGrid.Read(survey, spacing, deadline.Token);
+                if (reorient) grid = Reorientation.Apply(grid, orientation!, _targetOrientation!);
+                if (Options.TargetSpacingMm is { } target) grid = SpacingResampler.Apply(grid, target);
+                slices = grid.ToSlices();
+            }
+            var preprocessed = _preprocessor.Process(slices, deadline.Token);
+            findings.AddRange(Gate.CheckData(survey.Result));
+            return Outcome(preprocessed);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
+        {
+            var elapsed = _time.GetElapsedTime(started);
+            findings.Add(TooLarge(Seconds(elapsed), Seconds(Budget.MaxDuration),
+                $"decoding and preprocessing this {shape} {datatype} scan was stopped after {Seconds(elapsed)}, " +
+                $"over the time budget of {Seconds(Budget.MaxDuration)}"));
+            return Outcome(null);
+        }
+        catch (NiftiLimitException error)
+        {
+            findings.Add(TooLarge(error.Limit, error.Limit, error.Detail));
+            return Outcome(null);
+        }
+        catch (OutOfMemoryException)
+        {
+            // Only a large array allocation of this scan can fail here (nothing is left half-built that others share),
+            // so it is safe to answer; it means the host has less memory free than the budget assumes.
+            findings.Add(TooLarge(ScanWorkBudget.Megabytes(needed), ScanWorkBudget.Megabytes(Budget.MaxMemoryBytes),
+                $"the host ran out of memory preprocessing this {shape} {datatype} scan (estimated ~{ScanWorkBudget.Megabytes(needed)}, " +
+                $"budget {ScanWorkBudget.Megabytes(Budget.MaxMemoryBytes)}); lower the memory budget to what the host has free"));
+            return Outcome(null);
+        }
     }
+
+    private static GateFinding TooLarge(string measured, string threshold, string message) =>
+        new(ScanErrorCodes.TooLarge, GateSeverity.Rejection, measured, threshold, message);
+
+    private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + " s";
 }

@@ -26,11 +26,12 @@ public sealed class TensorCache
     private int _preprocessed;
     private int _hits;
 
-    public TensorCache(string folder, PreprocessingOptions options)
+    /// <param name="budget">What one scan may cost (<see cref="ScanWorkBudget"/>); a scan over it fails the run like any rejection.</param>
+    public TensorCache(string folder, PreprocessingOptions options, ScanWorkBudget? budget = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Folder = Path.GetFullPath(folder);
-        _intake = new ScanIntake(options);
+        _intake = new ScanIntake(options, budget: budget);
     }
 
     public string Folder { get; }

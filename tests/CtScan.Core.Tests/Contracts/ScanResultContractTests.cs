@@ -33,7 +33,7 @@ public sealed class ScanResultContractTests
     {
         var json = JsonNode.Parse(ContractsJson.Serialize(Scored()))!.AsObject();
 
-        Assert.Equal("1.0", (string?)json["schemaVersion"]);
+        Assert.Equal("1.1", (string?)json["schemaVersion"]);
         Assert.Equal("scored", (string?)json["status"]);
         Assert.Equal(0.73, (double?)json["probabilityAbnormal"]);
         Assert.Equal("abnormal", (string?)json["label"]);
@@ -106,6 +106,43 @@ public sealed class ScanResultContractTests
         Assert.DoesNotContain("spacingMm", json);
         Assert.Null(back.Input!.SpacingMm);
         Assert.Empty(ResultSchema.Errors(json));
+    }
+
+    [Fact]
+    public void Serialize_FallbackModel_WritesTheThreeFieldsAndIsSchemaValid()
+    {
+        var fallback = Scored() with
+        {
+            Model = new ModelReference("20261122-0300-8c1d2e", new string('c', 64))
+            {
+                Fallback = true,
+                FallbackFrom = "20261129-0130-3fa2c1",
+                FallbackReason = "current model 20261129-0130-3fa2c1 cannot serve: ONNX Runtime cannot load it",
+            },
+        };
+
+        string json = ContractsJson.Serialize(fallback);
+        var model = JsonNode.Parse(json)!["model"]!.AsObject();
+
+        Assert.Empty(ResultSchema.Errors(json));
+        Assert.Equal(["version", "sha256", "fallback", "fallbackFrom", "fallbackReason"], model.Select(p => p.Key));
+        Assert.True((bool?)model["fallback"]);
+        Assert.Equal(fallback.Model, ContractsJson.DeserializeResult(json).Model);
+        // The current model's result has none of them: a schema 1.0 reader sees what it always saw.
+        Assert.Equal(["version", "sha256"], JsonNode.Parse(ContractsJson.Serialize(Scored()))!["model"]!.AsObject().Select(p => p.Key));
+    }
+
+    [Theory]
+    [InlineData("{\"fallback\": false}")]                          // only ever true when present
+    [InlineData("{\"fallback\": true}")]                           // without from and reason
+    [InlineData("{\"fallbackReason\": \"x\"}")]                    // a reason without the flag
+    public void Schema_IncompleteFallback_IsInvalid(string fields)
+    {
+        var node = JsonNode.Parse(ContractsJson.Serialize(Scored()))!.AsObject();
+        foreach (var (key, value) in JsonNode.Parse(fields)!.AsObject().ToList())
+            node["model"]![key] = value?.DeepClone();
+
+        Assert.NotEmpty(ResultSchema.Errors(node.ToJsonString()));
     }
 
     [Fact]
