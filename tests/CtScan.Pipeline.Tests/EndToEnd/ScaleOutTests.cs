@@ -124,6 +124,9 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output) : IAsyncLife
         int duplicateIngests = queuedBy.Sum(g => g.Count() - 1);
         output.WriteLine($"duplicates: {duplicateIngests} extra ingest(s) ({reIngests} sweep re-ingest(s)), {duplicateScores} extra score write(s) ({redeliveries} redelivered request(s)), all with identical content");
         Assert.InRange(duplicateIngests, 0, reIngests);
+        // And rare: before the sweep knew a scan the other host had queued (its content tag), a backlog re-ingested
+        // 111 of 100 scans here; now a few where a sweep races the blob trigger under load.
+        Assert.InRange(duplicateIngests, 0, ScanCount / 4);
         Assert.InRange(duplicateScores, 0, duplicateIngests + redeliveries);
 
         // The work is split: each host ingested and scored a share of the scans.
