@@ -32,6 +32,7 @@ public static class FunctionsAppServices
         services.AddSingleton(sp => sp.GetRequiredService<PipelineServices>().Explainer);
         services.AddSingleton(sp => new ScheduledSweep(sp.GetRequiredService<PipelineServices>(),
             ScanSweepSettings.FromSettings(key => configuration[key]), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddHostedService<NativeMemoryTrim>();
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using CtScan.LocalHost;
+using CtScan.Pipeline;
 using CtScan.LocalHost.Azurite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -23,13 +24,16 @@ for (int i = 0; i < args.Length; i++)
             Console.WriteLine("usage: CtScan.LocalHost [--connection CONN] [--azurite] [--settings local.settings.json] [--host-json host.json] [--stats-file stats.json]");
             Console.WriteLine("The connection comes from --connection, else AzureWebJobsStorage (environment or local.settings.json Values).");
             Console.WriteLine("--azurite starts a private Azurite (in memory) and uses it.");
-            Console.WriteLine("--stats-file writes the host's working set, peak working set and ONNX Runtime session count there every second.");
+            Console.WriteLine("--stats-file writes the host's working set, peak working set, ONNX Runtime session count, open file descriptors, threads and spool/model-cache file count there every second.");
             return 0;
         default:
             Console.Error.WriteLine($"error: unknown argument '{args[i]}'; try --help");
             return 2;
     }
 }
+
+// Before the host starts its threads and loads ONNX Runtime: see NativeAllocator.
+if (NativeAllocator.LimitArenas() is { } allocator) Console.WriteLine(allocator);
 
 await using var azurite = startAzurite ? await AzuriteServer.StartAsync() : null;
 if (azurite is not null)
@@ -52,9 +56,13 @@ using var logs = LoggerFactory.Create(logging => logging.AddSimpleConsole(consol
 try
 {
     var settings = new LocalHostSettings { Connection = connection, LocalSettingsPath = settingsPath, HostJsonPath = hostJson };
+    // Hands glibc's free memory back to the system (see NativeAllocator): once per process, across job-host restarts.
+    var trim = NativeAllocator.TrimEveryAsync(TimeSpan.FromSeconds(5), stop.Token);
     await LocalPipelineHost.RunAsync(settings, TimeSpan.FromSeconds(5), statsFile is null ? null
-        : (host, ct) => HostStats.WriteEveryAsync(Path.GetFullPath(statsFile), TimeSpan.FromSeconds(1), host.Services.GetRequiredService<CtScan.Pipeline.PipelineServices>().Models, ct),
+        : (host, ct) => HostStats.WriteEveryAsync(Path.GetFullPath(statsFile), TimeSpan.FromSeconds(1), host.Services.GetRequiredService<CtScan.Pipeline.PipelineServices>(), ct),
         logs.CreateLogger("CtScan.LocalHost"), stop.Token);
+    await stop.CancelAsync();
+    await trim;
     return 0;
 }
 catch (OperationCanceledException) when (stop.IsCancellationRequested)

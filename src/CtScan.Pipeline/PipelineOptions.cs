@@ -85,10 +85,11 @@ public sealed record PipelineOptions
     /// </summary>
     public TimeSpan PendingSweepInterval { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long after upload a scan this host has not ingested yet (and without a result) is swept.</summary>
+    /// <summary>How long after upload a scan no host has ingested yet (and without a result) is swept.</summary>
     public TimeSpan PendingSweepGrace { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long after upload a scan this host did ingest, still without a result, is swept.</summary>
+    /// <summary>How long after it was queued a scan some host ingested (this one, or another: the blob carries the content
+    /// tag), still without a result, is swept. Keep it above the longest queue backlog, or busy hosts score scans twice.</summary>
     public TimeSpan PendingSweepIngestedGrace { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Where downloaded model versions are cached (one folder per version); default: a folder under the temp path.</summary>
@@ -306,9 +307,14 @@ public sealed record PipelineOptions
         return this;
     }
 
-    internal string EffectiveModelCacheDirectory => ModelCacheDirectory ?? Path.Combine(Path.GetTempPath(), "ctscan-model-cache");
+    /// <summary>The model cache folder in use: <see cref="ModelCacheDirectory"/>, else one under the temp path (shared by the instances on a machine).</summary>
+    public string EffectiveModelCacheDirectory => ModelCacheDirectory ?? Path.Combine(Path.GetTempPath(), "ctscan-model-cache");
 
-    internal string EffectiveSpoolDirectory => SpoolDirectory ?? Path.GetTempPath();
+    /// <summary>The spool folder in use: <see cref="SpoolDirectory"/>, else the temp path (spool files have unique names).</summary>
+    public string EffectiveSpoolDirectory => SpoolDirectory ?? Path.GetTempPath();
+
+    /// <summary>How spool files are named in <see cref="EffectiveSpoolDirectory"/> (a search pattern: tools count leftovers).</summary>
+    public const string SpoolFilePattern = "ctscan-spool-*.tmp";
 }
 
 /// <summary>The pipeline's settings are missing or invalid (a deployment problem, not a scan's).</summary>

@@ -29,7 +29,7 @@ internal sealed class ScanSpool : IAsyncDisposable
     public static async Task<ScanSpool?> CreateAsync(Stream content, string directory, long maxBytes, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(directory);
-        string path = System.IO.Path.Combine(directory, $"ctscan-spool-{Guid.NewGuid():N}.tmp");
+        string path = System.IO.Path.Combine(directory, PipelineOptions.SpoolFilePattern.Replace("*", Guid.NewGuid().ToString("N"), StringComparison.Ordinal));
         bool keep = false;
         try
         {

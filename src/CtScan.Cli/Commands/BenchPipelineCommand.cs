@@ -145,7 +145,7 @@ internal static partial class BenchPipelineCommand
         return directory;
     }
 
-    private static async Task<List<string>> UploadAllAsync(PipelineServices services, IEnumerable<(string Name, string File)> scans, CancellationToken ct)
+    internal static async Task<List<string>> UploadAllAsync(PipelineServices services, IEnumerable<(string Name, string File)> scans, CancellationToken ct)
     {
         var list = scans.ToList();
         await Parallel.ForEachAsync(list, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = 8 },
@@ -164,7 +164,7 @@ internal static partial class BenchPipelineCommand
         throw new TimeoutException($"no result for {name} after {timeout.TotalSeconds:F0} s");
     }
 
-    private static async Task<List<ScanResult>> WaitAllAsync(PipelineServices services, IReadOnlyList<string> names, TimeSpan timeout, CancellationToken ct)
+    internal static async Task<List<ScanResult>> WaitAllAsync(PipelineServices services, IReadOnlyList<string> names, TimeSpan timeout, CancellationToken ct)
     {
         var pending = new HashSet<string>(names);
         var results = new List<ScanResult>();
@@ -231,7 +231,7 @@ internal static partial class BenchPipelineCommand
     }
 
     /// <summary>The local host as a child process (dotnet CtScan.LocalHost.dll, built beside ctscan).</summary>
-    private sealed partial class HostProcess : IAsyncDisposable
+    internal sealed partial class HostProcess : IAsyncDisposable
     {
         private readonly Process _process;
         private readonly StringBuilder _log = new();
@@ -244,7 +244,9 @@ internal static partial class BenchPipelineCommand
         /// <summary>Scans the pending-scan sweep re-ingested (the blob trigger had not picked them up).</summary>
         public int Swept => Log.Split('\n').Count(line => line.Contains("Re-ingested ", StringComparison.Ordinal));
 
-        public static async Task<HostProcess> StartAsync(string connection, string workingDirectory, string statsFile, CancellationToken ct)
+        /// <summary>Starts the host; <paramref name="environment"/> adds to (or overrides) the settings below, e.g. TMPDIR for a private temp folder.</summary>
+        public static async Task<HostProcess> StartAsync(string connection, string workingDirectory, string statsFile, CancellationToken ct,
+            IReadOnlyDictionary<string, string>? environment = null)
         {
             string dll = Path.Combine(AppContext.BaseDirectory, "CtScan.LocalHost.dll");
             var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -254,6 +256,7 @@ internal static partial class BenchPipelineCommand
             // The sweep catches blobs Azurite's container scan skips (see README); the bench reports how many it caught.
             start.Environment["CtScan__PendingSweepSeconds"] = "2";
             start.Environment["CtScan__PendingGraceSeconds"] = "5";
+            foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
             var host = new HostProcess(new Process { StartInfo = start });
             host._process.OutputDataReceived += (_, e) => host.OnLine(e.Data);
             host._process.ErrorDataReceived += (_, e) => host.OnLine(e.Data);

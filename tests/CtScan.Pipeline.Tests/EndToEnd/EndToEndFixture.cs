@@ -23,6 +23,8 @@ public sealed class EndToEndFixture : IAsyncLifetime
         // The sweep re-ingests scans the Azurite container scan skipped (same-second Last-Modified) after 5 s.
         ["CtScan__PendingSweepSeconds"] = "2",
         ["CtScan__PendingGraceSeconds"] = "5",
+        // A scan a killed host had queued (its blob tagged) is swept after 15 s, not the default 5 minutes.
+        ["CtScan__PendingIngestedGraceSeconds"] = "15",
     };
 
     public string ConnectionString => _azurite!.ConnectionString;
