@@ -39,6 +39,8 @@ public static class UpCommand
         };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
         {
+            // Before ONNX Runtime loads: glibc keeps freed memory per arena (NativeAllocator; the local host does the same).
+            NativeAllocator.LimitArenas();
             string dataDirectory = parse.GetValue(data)?.FullName ?? Path.Combine(AzuriteServer.FindPackageDirectory(), DefaultDataFolder);
             string modelDirectory = parse.GetValue(model)?.FullName ?? DemoModel.Directory;
             if (parse.GetValue(model) is { Exists: false } missing)
@@ -84,6 +86,8 @@ public static class UpCommand
                 stdout.WriteLine($"Model: none is current and {modelDirectory} holds no model; scans will fail until you run `ctscan model publish DIR`");
 
             await host.StartAsync(ct);
+            using var trimming = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var trim = NativeAllocator.TrimEveryAsync(TimeSpan.FromSeconds(5), trimming.Token);
             // The page reads storage through its own API: the connection string stays in this process.
             await using var viewer = await ViewerServer.StartAsync(
                 ViewerOptions.Loopback(PipelineOptions.ForConnectionString(connection), parse.GetValue(viewerPort)), cancellationToken: ct);
@@ -110,6 +114,8 @@ public static class UpCommand
             using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
                 await host.StopAsync(grace.Token);
             File.Delete(connectionFile);
+            await trimming.CancelAsync();
+            await trim;
             // `await using azurite` kills Azurite's process tree on the way out.
             stdout.WriteLine("Stopped.");
         }, cancellationToken));
