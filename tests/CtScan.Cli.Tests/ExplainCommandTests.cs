@@ -33,12 +33,30 @@ public class ExplainCommandTests
     {
         using var temp = new TempFolder();
         await CliRunner.RunAsync("phantoms", "--out", temp.Directory.FullName, "--count", "2", "--seed", "22", "--shape", "64", "64", "46");
+        // The demo model without its checkpoint/: what an imported ONNX model looks like.
+        string model = temp.Path("onnx-only");
+        Directory.CreateDirectory(model);
+        foreach (string file in new[] { "model.onnx", "manifest.json" })
+            File.Copy(Path.Combine(AppContext.BaseDirectory, "demo-model", file), Path.Combine(model, file));
 
-        var (exit, stdout, error) = await CliRunner.RunAsync("explain", temp.Path("CT-23/phantom-00023.nii.gz"), "--out", temp.Path("out"), "--method", "gradcam");
+        var (exit, stdout, error) = await CliRunner.RunAsync("explain", temp.Path("CT-23/phantom-00023.nii.gz"), "--out", temp.Path("out"), "--method", "gradcam", "--model", model);
 
         Assert.True(exit == 0, error);
         Assert.Contains("no TorchSharp weights", error);
         Assert.Equal("occlusion", (string?)JsonNode.Parse(stdout)!["method"]);
+    }
+
+    [Fact]
+    public async Task Explain_GradCamOnTheDemoModel_UsesItsBundledCheckpoint()
+    {
+        using var temp = new TempFolder();
+        await CliRunner.RunAsync("phantoms", "--out", temp.Directory.FullName, "--count", "2", "--seed", "22", "--shape", "64", "64", "46");
+
+        var (exit, stdout, error) = await CliRunner.RunAsync("explain", temp.Path("CT-23/phantom-00023.nii.gz"), "--out", temp.Path("out"), "--method", "gradcam");
+
+        Assert.True(exit == 0, error);
+        Assert.DoesNotContain("no TorchSharp weights", error);
+        Assert.Equal("gradcam", (string?)JsonNode.Parse(stdout)!["method"]);
     }
 
     [Fact]
