@@ -13,7 +13,7 @@ public sealed record OcclusionOptions
 
     /// <summary>
     /// The most patches occluded, one model input each; the grid is the finest whose patches holding anything but
-    /// <see cref="FillValue"/> number at most this. Default 16: one batch, measured at about 5–8× one single-scan
+    /// <see cref="FillValue"/> number at most this. Default 8: one batch, measured at about 5–8× one single-scan
     /// inference on 2 cores (batching roughly halves the per-scan cost), inside the 10× budget.
     /// </summary>
     public int MaxPatches { get; init; } = 8;

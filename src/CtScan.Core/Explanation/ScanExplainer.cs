@@ -13,11 +13,31 @@ namespace CtScan.Explanation;
 /// <param name="ModelInput">The preprocessed scan the model saw (C order on the model grid).</param>
 public sealed record ExplainedScan(SaliencyVolume Saliency, float[] SourceMap, VolumeShape SourceShape, float[] ModelInput)
 {
-    /// <summary>The file-order index of the map's largest value (the first one, on ties).</summary>
+    /// <summary>
+    /// The file-order index of the map's largest value, or -1 for a map with nothing in it (all zero: no region lowered
+    /// the evidence). Both methods hold each cell's value out to the volume's borders, so the maximum is often a flat
+    /// block of tied voxels: the one nearest that block's centroid is taken, not the first (which lies at a corner).
+    /// </summary>
     public int PeakIndex()
     {
-        int best = 0;
-        for (int n = 1; n < SourceMap.Length; n++) if (SourceMap[n] > SourceMap[best]) best = n;
+        float max = 0;
+        foreach (float v in SourceMap) if (v > max) max = v;
+        if (max <= 0) return -1;
+        int width = SourceShape.Width, slice = SourceShape.Width * SourceShape.Height;
+        double sumI = 0, sumJ = 0, sumK = 0;
+        long count = 0;
+        for (int n = 0; n < SourceMap.Length; n++)
+            if (SourceMap[n] == max) { sumI += n % width; sumJ += n % slice / width; sumK += n / slice; count++; }
+        double ci = sumI / count, cj = sumJ / count, ck = sumK / count;
+        int best = -1;
+        double bestDistance = double.MaxValue;
+        for (int n = 0; n < SourceMap.Length; n++)
+        {
+            if (SourceMap[n] != max) continue;
+            double di = n % width - ci, dj = n % slice / width - cj, dk = n / slice - ck;
+            double distance = di * di + dj * dj + dk * dk;
+            if (distance < bestDistance) { bestDistance = distance; best = n; }
+        }
         return best;
     }
 }

@@ -46,7 +46,7 @@ public sealed class GradCamPhantomTests(ITestOutputHelper output)
                 ChestPhantomFile.WriteMask(maskPath, phantom);
                 using var image = NiftiImage.Open(scan);
                 var explained = explainer.Explain(image);
-                bool inside = MaskValue(maskPath, explained.PeakIndex()) == 1;
+                bool inside = explained.PeakIndex() is int peak and >= 0 && MaskValue(maskPath, peak) == 1;
                 if (inside) hits++;
                 output.WriteLine($"seed {2 * n + 1}: p={explained.Saliency.ProbabilityAbnormal:F4} peak {explained.PeakIndex()} {(inside ? "inside" : "outside")}");
             }
