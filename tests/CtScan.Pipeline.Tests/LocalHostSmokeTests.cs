@@ -24,14 +24,7 @@ public sealed class LocalHostSmokeTests(AzuriteFixture azurite, ITestOutputHelpe
         var cache = Directory.CreateTempSubdirectory("ctscan-localhost-test-");
         try
         {
-            using var host = await LocalPipelineHost.BuildAsync(new LocalHostSettings
-            {
-                Connection = azurite.ConnectionString,
-                HostJsonPath = Path.Combine(Fixtures.Path(), "..", "..", "host.json"),
-                LocalSettingsPath = null,
-                MinimumLogLevel = LogLevel.Warning,
-                ConfigurePipeline = o => o with { ModelCacheDirectory = Path.Combine(cache.FullName, "models"), SpoolDirectory = cache.FullName },
-            });
+            using var host = await LocalPipelineHost.BuildAsync(PipelineTestContext.InProcessHost(azurite.ConnectionString, cache.FullName));
             using var services = new PipelineServices(PipelineOptions.ForConnectionString(azurite.ConnectionString) with { ModelCacheDirectory = Path.Combine(cache.FullName, "cli-models") });
             var published = await services.Registry.PublishAsync(PipelineTestContext.ModelDirectory(PipelineTestContext.ModelHigh));
             Assert.Contains(published.Outcome, new[] { PublishOutcome.Promoted, PublishOutcome.AlreadyCurrent });
@@ -85,15 +78,8 @@ public sealed class LocalHostSmokeTests(AzuriteFixture azurite, ITestOutputHelpe
         var cache = Directory.CreateTempSubdirectory("ctscan-localhost-test-");
         try
         {
-            using var host = await LocalPipelineHost.BuildAsync(new LocalHostSettings
-            {
-                Connection = azurite.ConnectionString,
-                HostJsonPath = Path.Combine(Fixtures.Path(), "..", "..", "host.json"),
-                LocalSettingsPath = null,
-                MinimumLogLevel = LogLevel.Warning,
-                Overrides = new Dictionary<string, string?> { ["CtScan__Explain"] = "true" },
-                ConfigurePipeline = o => o with { ModelCacheDirectory = Path.Combine(cache.FullName, "models"), SpoolDirectory = cache.FullName },
-            });
+            using var host = await LocalPipelineHost.BuildAsync(PipelineTestContext.InProcessHost(azurite.ConnectionString, cache.FullName,
+                new Dictionary<string, string?> { ["CtScan__Explain"] = "true" }));
             using var services = new PipelineServices(PipelineOptions.ForConnectionString(azurite.ConnectionString) with { ModelCacheDirectory = Path.Combine(cache.FullName, "cli-models") });
             await services.Registry.PublishAsync(PipelineTestContext.ModelDirectory(PipelineTestContext.ModelHigh));
             await host.StartAsync();
@@ -153,11 +139,8 @@ public sealed class LocalHostPoisonTests(AzuriteFixture azurite) : IClassFixture
         FailingIngestor? failing = null;
         try
         {
-            using var host = await LocalPipelineHost.BuildAsync(new LocalHostSettings
+            using var host = await LocalPipelineHost.BuildAsync(PipelineTestContext.InProcessHost(azurite.ConnectionString, cache.FullName) with
             {
-                Connection = azurite.ConnectionString,
-                HostJsonPath = Path.Combine(Fixtures.Path(), "..", "..", "host.json"),
-                MinimumLogLevel = LogLevel.Warning,
                 Overrides = new Dictionary<string, string?>
                 {
                     ["extensions:blobs:poisonBlobThreshold"] = "2",

@@ -23,23 +23,17 @@ public sealed class ModelOutageTests(AzuriteFixture azurite, ITestOutputHelper o
         var cache = Directory.CreateTempSubdirectory("ctscan-model-outage-");
         try
         {
-            using var host = await LocalPipelineHost.BuildAsync(new LocalHostSettings
-            {
-                Connection = azurite.ConnectionString,
-                HostJsonPath = Path.Combine(Fixtures.Path(), "..", "..", "host.json"),
-                MinimumLogLevel = LogLevel.Warning,
-                Overrides = new Dictionary<string, string?>
+            using var host = await LocalPipelineHost.BuildAsync(PipelineTestContext.InProcessHost(azurite.ConnectionString, cache.FullName,
+                new Dictionary<string, string?>
                 {
                     ["extensions:queues:visibilityTimeout"] = "00:00:01",
                     ["extensions:queues:maxPollingInterval"] = "00:00:01",
                     ["CtScan:ModelRefreshSeconds"] = "1",
-                    ["CtScan:ModelCacheDirectory"] = Path.Combine(cache.FullName, "models"),
                     ["CtScan:RetryBaseDelaySeconds"] = "1",
                     ["CtScan:RetryMaxDelaySeconds"] = "4",
                     // The sweep would ingest scans without a result again and so hide what the retries do.
                     ["CtScan:PendingSweepSeconds"] = "0",
-                },
-            });
+                }));
             using var services = new PipelineServices(PipelineOptions.ForConnectionString(azurite.ConnectionString) with { ModelCacheDirectory = Path.Combine(cache.FullName, "client") });
             await host.StartAsync();
             try

@@ -63,6 +63,20 @@ internal sealed class PipelineTestContext : IAsyncDisposable
 
     public static string ModelDirectory(string name) => Fixtures.Path("models", name);
 
+    /// <summary>
+    /// The local host's settings for a test that runs it in-process: the repository's host.json, no local.settings.json,
+    /// warnings only, the model cache and spool in <paramref name="folder"/>; tests add their own with <c>with</c>.
+    /// </summary>
+    public static LocalHost.LocalHostSettings InProcessHost(string connection, string folder, IReadOnlyDictionary<string, string?>? overrides = null) => new()
+    {
+        Connection = connection,
+        HostJsonPath = Path.Combine(Fixtures.Path(), "..", "..", "host.json"),
+        LocalSettingsPath = null,
+        MinimumLogLevel = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Overrides = overrides ?? new Dictionary<string, string?>(),
+        ConfigurePipeline = o => o with { ModelCacheDirectory = Path.Combine(folder, "models"), SpoolDirectory = folder },
+    };
+
     public static ModelManifest Manifest(string name) => Scoring.ModelFolder.ReadManifest(ModelDirectory(name));
 
     public Task<PublishResult> PublishAsync(string name, bool promote = true, bool force = false) =>
