@@ -64,7 +64,7 @@ function renderTable(rows) {
     cell(tr, r.status, `status-${r.status}`);
     cell(tr, r.label, r.label ? `label-${r.label}` : undefined);
     cell(tr, r.probabilityAbnormal == null ? null : r.probabilityAbnormal.toFixed(4));
-    cell(tr, r.modelVersion ?? r.errorCode);
+    cell(tr, r.modelVersion ?? r.errorCode, 'model');
     cell(tr, r.createdAt ? shortTime(new Date(r.createdAt)) : null);
     if (r.name === state.selected) tr.classList.add('selected');
     tr.addEventListener('click', () => select(r));
