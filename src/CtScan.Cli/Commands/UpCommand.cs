@@ -57,7 +57,7 @@ public static class UpCommand
             string connection = azurite.ConnectionString;
             stdout.WriteLine($"Azurite: blob http://127.0.0.1:{azurite.BlobPort}, queue http://127.0.0.1:{azurite.QueuePort}");
 
-            using var host = await LocalPipelineHost.BuildAsync(new LocalHostSettings
+            var settings = new LocalHostSettings
             {
                 Connection = connection,
                 MinimumLogLevel = LogLevel.Information,
@@ -70,49 +70,35 @@ public static class UpCommand
                     ["logging:logLevel:Host.Results"] = "Warning",
                     ["logging:logLevel:CtScan"] = "Information",
                 },
-            }, ct);
-            var services = host.Services.GetRequiredService<PipelineServices>();
-            stdout.WriteLine($"Containers and queues ready: {string.Join(", ", StorageNames(services.Options))}");
+            };
+            await PrepareStorageAsync(stdout, connection, modelDirectory, ct);
 
-            var current = await services.Registry.GetCurrentAsync(ct);
-            if (current is not null)
-                stdout.WriteLine($"Model: {current.Version} is current");
-            else if (File.Exists(Path.Combine(modelDirectory, "manifest.json")))
-            {
-                var published = await services.Registry.PublishAsync(modelDirectory, new PublishOptions { Promote = true, Force = true }, ct);
-                stdout.WriteLine($"Model: published {published.Version} from {modelDirectory} and made it current");
-            }
-            else
-                stdout.WriteLine($"Model: none is current and {modelDirectory} holds no model; scans will fail until you run `ctscan model publish DIR`");
-
-            await host.StartAsync(ct);
-            using var trimming = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var trim = NativeAllocator.TrimEveryAsync(TimeSpan.FromSeconds(5), trimming.Token);
             // The page reads storage through its own API: the connection string stays in this process.
             await using var viewer = await ViewerServer.StartAsync(
                 ViewerOptions.Loopback(PipelineOptions.ForConnectionString(connection), parse.GetValue(viewerPort)), cancellationToken: ct);
-            if (NiivueScript.Find() is null) stdout.WriteLine($"warning: {NiivueScript.MissingMessage}");
-            stdout.WriteLine($"Viewer: {viewer.PageUrl}");
             string connectionFile = ConnectionFile.PathIn(dataDirectory);
-            await File.WriteAllTextAsync(connectionFile, connection + Environment.NewLine, ct);
-            stdout.WriteLine($"Connection string (also in {connectionFile}): {connection}");
-            stdout.WriteLine("In another terminal, from the repository:");
-            stdout.WriteLine("  dotnet run --project src/CtScan.Cli -c Release -- submit scan.nii.gz --wait");
-            stdout.WriteLine("  dotnet run --project src/CtScan.Cli -c Release -- results");
-            stdout.WriteLine($"(elsewhere add --connection \"{connection}\")");
-            stdout.WriteLine($"{ReadyLine}; Ctrl+C stops");
-            stdout.Flush();
-
-            // Ctrl+C / SIGTERM cancel ct (System.CommandLine) and stop the host's lifetime (ConsoleLifetime): either ends the wait.
-            var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-            var stopped = new TaskCompletionSource();
-            using (ct.Register(() => stopped.TrySetResult()))
-            using (lifetime.ApplicationStopping.Register(() => stopped.TrySetResult()))
-                await stopped.Task;
+            using var trimming = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var trim = NativeAllocator.TrimEveryAsync(TimeSpan.FromSeconds(5), trimming.Token);
+            using var logs = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss.fff "; }));
+            bool announced = false;
+            try
+            {
+                // Like the Functions host, a job host whose trigger listener fails (storage gone for a while) is replaced
+                // by a new one instead of ending `up`; Ctrl+C / SIGTERM end it (ct, and each host's console lifetime).
+                await LocalPipelineHost.RunAsync(settings, TimeSpan.FromSeconds(5), async (_, started) =>
+                {
+                    if (announced) return;
+                    announced = true;
+                    await File.WriteAllTextAsync(connectionFile, connection + Environment.NewLine, started);
+                    Announce(stdout, viewer.PageUrl, connectionFile, connection);
+                }, logs.CreateLogger("CtScan.Up"), ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Ctrl+C while a replaced host was waiting to start
+            }
 
             stdout.WriteLine("Stopping …");
-            using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
-                await host.StopAsync(grace.Token);
             File.Delete(connectionFile);
             await trimming.CancelAsync();
             await trim;
@@ -120,6 +106,39 @@ public static class UpCommand
             stdout.WriteLine("Stopped.");
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>Creates the containers and queues and makes sure a model is current (the bundled one, unless one is).</summary>
+    private static async Task PrepareStorageAsync(TextWriter stdout, string connection, string modelDirectory, CancellationToken ct)
+    {
+        using var services = new PipelineServices(PipelineOptions.ForConnectionString(connection));
+        await services.Storage.EnsureCreatedAsync(ct);
+        stdout.WriteLine($"Containers and queues ready: {string.Join(", ", StorageNames(services.Options))}");
+
+        var current = await services.Registry.GetCurrentAsync(ct);
+        if (current is not null)
+            stdout.WriteLine($"Model: {current.Version} is current");
+        else if (File.Exists(Path.Combine(modelDirectory, "manifest.json")))
+        {
+            var published = await services.Registry.PublishAsync(modelDirectory, new PublishOptions { Promote = true, Force = true }, ct);
+            stdout.WriteLine($"Model: published {published.Version} from {modelDirectory} and made it current");
+        }
+        else
+            stdout.WriteLine($"Model: none is current and {modelDirectory} holds no model; scans will fail until you run `ctscan model publish DIR`");
+    }
+
+    /// <summary>What a user needs once the triggers run: the viewer, the connection, the next commands, the ready line.</summary>
+    private static void Announce(TextWriter stdout, string viewerUrl, string connectionFile, string connection)
+    {
+        if (NiivueScript.Find() is null) stdout.WriteLine($"warning: {NiivueScript.MissingMessage}");
+        stdout.WriteLine($"Viewer: {viewerUrl}");
+        stdout.WriteLine($"Connection string (also in {connectionFile}): {connection}");
+        stdout.WriteLine("In another terminal, from the repository:");
+        stdout.WriteLine("  dotnet run --project src/CtScan.Cli -c Release -- submit scan.nii.gz --wait");
+        stdout.WriteLine("  dotnet run --project src/CtScan.Cli -c Release -- results");
+        stdout.WriteLine($"(elsewhere add --connection \"{connection}\")");
+        stdout.WriteLine($"{ReadyLine}; Ctrl+C stops");
+        stdout.Flush();
     }
 
     private static IEnumerable<string> StorageNames(PipelineOptions o) =>
