@@ -173,8 +173,8 @@ public sealed class ExplainRequestHandler : IDisposable
     /// <summary>The occlusion engine for a model version, loaded once (downloaded into the model cache when needed).</summary>
     private async Task<OcclusionSensitivity> MethodForAsync(ModelReference model, CancellationToken cancellationToken)
     {
-        string key = $"{model.Version}-{model.Sha256[..12]}";
-        var lazy = _methods.GetOrAdd(key, _ => new Lazy<Task<OcclusionSensitivity>>(() => LoadAsync(model, key, CancellationToken.None)));
+        string key = $"{model.Version}/{model.Sha256}";
+        var lazy = _methods.GetOrAdd(key, _ => new Lazy<Task<OcclusionSensitivity>>(() => LoadAsync(model, CancellationToken.None)));
         try
         {
             return await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -186,18 +186,13 @@ public sealed class ExplainRequestHandler : IDisposable
         }
     }
 
-    private async Task<OcclusionSensitivity> LoadAsync(ModelReference model, string key, CancellationToken cancellationToken)
+    private async Task<OcclusionSensitivity> LoadAsync(ModelReference model, CancellationToken cancellationToken)
     {
         await _loading.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             // The same cache folder the scoring step's ModelProvider uses for this version.
-            string directory = Path.Combine(_clients.Options.EffectiveModelCacheDirectory, key);
-            if (!File.Exists(Path.Combine(directory, ModelFolder.ManifestFileName)))
-                await _registry.DownloadAsync(model.Version, directory, cancellationToken).ConfigureAwait(false);
-            var manifest = ModelFolder.ReadManifest(directory);
-            if (manifest.Sha256 != model.Sha256)
-                throw new ModelLoadException($"model {model.Version} in {directory} has SHA-256 {manifest.Sha256}; the explain request names {model.Sha256}");
+            var (directory, _) = await _registry.GetCachedAsync(model.Version, model.Sha256, _clients.Options.EffectiveModelCacheDirectory, cancellationToken).ConfigureAwait(false);
             return OcclusionSensitivity.Open(directory, _clients.Options.Occlusion, _clients.Options.OnnxScorerOptions);
         }
         finally

@@ -294,19 +294,7 @@ public class ModelProvider : IDisposable
     /// <summary>Downloads (unless cached), verifies, loads and probes one version.</summary>
     private async Task<OnnxScorer> LoadAsync(ModelKey key, CancellationToken cancellationToken)
     {
-        if (!Sha256Hex.IsValid(key.Sha256))
-            throw new ModelLoadException($"{ModelRegistryClient.PointerBlobName} names {key.Version} with SHA-256 '{key.Sha256}', which is not 64 hex digits");
-        string root = _options.EffectiveModelCacheDirectory;
-        Directory.CreateDirectory(root);
-        string directory = Path.Combine(root, $"{key.Version}-{key.Sha256[..12]}");
-        if (!File.Exists(Path.Combine(directory, ModelFolder.ManifestFileName)))
-            await _registry.DownloadAsync(key.Version, directory, cancellationToken).ConfigureAwait(false);
-        var manifest = ModelFolder.ReadManifest(directory);
-        if (manifest.Sha256 != key.Sha256)
-        {
-            Directory.Delete(directory, recursive: true);
-            throw new ModelLoadException($"{ModelRegistryClient.PointerBlobName} names {key.Version} with SHA-256 {key.Sha256}; its manifest says {manifest.Sha256}");
-        }
+        var (directory, manifest) = await _registry.GetCachedAsync(key.Version, key.Sha256, _options.EffectiveModelCacheDirectory, cancellationToken).ConfigureAwait(false);
         // OnnxScorer hashes the file again before loading: a damaged cache is refused, not served.
         OnnxScorer? scorer = null;
         try

@@ -203,6 +203,30 @@ public class ModelRegistryClient
         ?? throw new ModelRegistryException($"version '{version}' is not in the registry (no {_container.Name}/{version}/{ModelFolder.ManifestFileName})");
 
     /// <summary>
+    /// The local copy of <paramref name="version"/> with SHA-256 <paramref name="sha256"/> in the model cache
+    /// (<c>&lt;cacheRoot&gt;/&lt;version&gt;-&lt;sha256[..12]&gt;</c>, shared by scoring and the explain step): downloaded
+    /// unless already there; a copy whose manifest names another hash is deleted and refused.
+    /// </summary>
+    /// <returns>The folder and its manifest.</returns>
+    /// <exception cref="ModelLoadException"><paramref name="sha256"/> is not a SHA-256, or the copy is of other bytes.</exception>
+    public virtual async Task<(string Directory, ModelManifest Manifest)> GetCachedAsync(string version, string sha256, string cacheRoot, CancellationToken cancellationToken = default)
+    {
+        if (!Sha256Hex.IsValid(sha256))
+            throw new ModelLoadException($"model {version} is named with SHA-256 '{sha256}', which is not 64 hex digits");
+        Directory.CreateDirectory(cacheRoot);
+        string directory = Path.Combine(cacheRoot, $"{version}-{sha256[..12]}");
+        if (!File.Exists(Path.Combine(directory, ModelFolder.ManifestFileName)))
+            await DownloadAsync(version, directory, cancellationToken).ConfigureAwait(false);
+        var manifest = ModelFolder.ReadManifest(directory);
+        if (manifest.Sha256 != sha256)
+        {
+            Directory.Delete(directory, recursive: true);
+            throw new ModelLoadException($"model {version} was named with SHA-256 {sha256}; its manifest in the registry says {manifest.Sha256}");
+        }
+        return (directory, manifest);
+    }
+
+    /// <summary>
     /// Downloads a version into <paramref name="directory"/> (model.onnx + manifest.json) and checks the file's SHA-256
     /// against the manifest; the folder is complete or absent (written under a temporary name, then moved).
     /// </summary>
