@@ -8,7 +8,6 @@ public sealed class NativeAllocatorTests
     [Fact]
     public void LimitArenasAndTrim_OnThisLinux_BindToGlibc()
     {
-
         string? limited = NativeAllocator.LimitArenas();
         bool trimmed = NativeAllocator.Trim();
 
