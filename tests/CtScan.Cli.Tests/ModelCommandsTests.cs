@@ -1,3 +1,4 @@
+using CtScan.Onnx;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CtScan.Contracts;

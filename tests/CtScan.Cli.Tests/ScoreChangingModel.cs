@@ -1,3 +1,4 @@
+using CtScan.Onnx;
 using CtScan.Contracts;
 using CtScan.Training;
 using CtScan.Training.Onnx;

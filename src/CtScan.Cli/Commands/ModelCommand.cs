@@ -8,7 +8,7 @@ namespace CtScan.Cli.Commands;
 
 /// <summary>
 /// <c>ctscan model …</c>: the seed's 3-D CNN. <c>summary</c> prints its layer table like Keras's model.summary();
-/// <c>import</c> makes a model folder from an ONNX file trained elsewhere.
+/// <c>import</c> makes a model folder from an ONNX file trained elsewhere; <c>quantize</c> an int8 copy of one.
 /// </summary>
 internal static class ModelCommand
 {
@@ -16,6 +16,7 @@ internal static class ModelCommand
     {
         CreateSummary(),
         CreateImport(),
+        ModelQuantizeCommand.Create(),
         ModelRegistryCommands.CreatePublish(),
         ModelRegistryCommands.CreatePromote(),
         ModelRegistryCommands.CreateRollback(),

@@ -44,6 +44,15 @@ public sealed record ModelManifest
     /// <summary>A fingerprint of the training data (e.g. SHA-256 over the sorted scan hashes), when known.</summary>
     public string? DataFingerprint { get; init; }
 
+    /// <summary>Numeric precision of the graph: null or <see cref="Float32Precision"/> as exported, <see cref="Int8Precision"/> when quantized (see <see cref="Quantization"/>).</summary>
+    public string? Precision { get; init; }
+
+    /// <summary>How an int8 model was made from its float32 source; set exactly when <see cref="Precision"/> is int8.</summary>
+    public QuantizationSpec? Quantization { get; init; }
+
+    public const string Float32Precision = "float32";
+    public const string Int8Precision = "int8";
+
     /// <summary>When the model was exported or imported (UTC).</summary>
     public required DateTimeOffset Created { get; init; }
 
@@ -97,6 +106,10 @@ public sealed record ModelManifest
         if (InputGate is not null)
             foreach (var problem in InputGate.Validate()) problems.Add($"inputGate.{problem}");
         Check(TrainingMetrics is null || TrainingMetrics.Values.All(double.IsFinite), "trainingMetrics", "every metric must be a finite number");
+        Check(Precision is null or Float32Precision or Int8Precision, "precision", $"got '{Precision}'; expected one of {{{Float32Precision}, {Int8Precision}}} or none");
+        Check((Precision == Int8Precision) == (Quantization is not null), "quantization",
+            $"must be present exactly when precision is {Int8Precision}; precision is '{Precision ?? "none"}'");
+        if (Quantization is not null) foreach (var problem in Quantization.Validate()) problems.Add($"quantization.{problem}");
         Check(Created != default, "created", "must be set (UTC ISO-8601)");
         Check(!string.IsNullOrWhiteSpace(Description), "description", "must say what the model is and that it is not for clinical use");
         return problems;
@@ -122,6 +135,26 @@ public sealed record ModelManifest
 
     private static string FormatDoubles(IReadOnlyList<double>? values) =>
         values is null ? "null" : $"[{string.Join(", ", values.Select(v => v.ToString(CultureInfo.InvariantCulture)))}]";
+}
+
+/// <summary>
+/// How a quantized model was made: the float32 model it came from, the calibration data's fingerprint (SHA-256 over the
+/// sorted SHA-256s of the calibration tensors) and how many there were, and how activation ranges were taken.
+/// </summary>
+public sealed record QuantizationSpec(string Method, string SourceVersion, string SourceSha256, string CalibrationFingerprint,
+    int CalibrationTensors, string ActivationRanges)
+{
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(Method)) problems.Add("method: must not be empty");
+        if (string.IsNullOrWhiteSpace(SourceVersion)) problems.Add("sourceVersion: must not be empty");
+        if (!Sha256Hex.IsValid(SourceSha256)) problems.Add($"sourceSha256: must be 64 lowercase hex digits; got '{SourceSha256}'");
+        if (!Sha256Hex.IsValid(CalibrationFingerprint)) problems.Add($"calibrationFingerprint: must be 64 lowercase hex digits; got '{CalibrationFingerprint}'");
+        if (CalibrationTensors < 1) problems.Add($"calibrationTensors: must be at least 1; got {CalibrationTensors}");
+        if (string.IsNullOrWhiteSpace(ActivationRanges)) problems.Add("activationRanges: must not be empty");
+        return problems;
+    }
 }
 
 /// <summary>The graph input: its name, axis order and the volume [W, H, D] it takes (one channel, any batch size).</summary>

@@ -1,3 +1,4 @@
+using CtScan.Onnx;
 using CtScan.Contracts;
 
 namespace CtScan.Training.Onnx;

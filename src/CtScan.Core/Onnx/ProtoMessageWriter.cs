@@ -1,6 +1,6 @@
 using Google.Protobuf;
 
-namespace CtScan.Training.Onnx;
+namespace CtScan.Onnx;
 
 /// <summary>
 /// Builds one protobuf message in memory, field by field. Protobuf prefixes a nested message with its length, so each

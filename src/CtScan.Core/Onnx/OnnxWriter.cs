@@ -1,10 +1,8 @@
-using System.Runtime.InteropServices;
-
-namespace CtScan.Training.Onnx;
+namespace CtScan.Onnx;
 
 /// <summary>
 /// Serializes an <see cref="OnnxModel"/> to the ONNX protobuf format (onnx/onnx.proto3). Only the messages and fields
-/// the exporter uses are written; the field numbers below are the ones in onnx.proto3.
+/// this product uses are written (see <see cref="OnnxReader"/> for the way back); the field numbers below are the ones in onnx.proto3.
 /// </summary>
 public static class OnnxWriter
 {
@@ -15,13 +13,12 @@ public static class OnnxWriter
     // GraphProto
     private const int GraphNode = 1, GraphName = 2, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12;
     // NodeProto
-    private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5;
+    private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5, NodeDomain = 7;
     // AttributeProto and its AttributeType enum
     private const int AttributeName = 1, AttributeF = 2, AttributeI = 3, AttributeInts = 8, AttributeType = 20;
     private const int AttributeTypeFloat = 1, AttributeTypeInt = 2, AttributeTypeInts = 7;
     // TensorProto and its DataType enum
     private const int TensorDims = 1, TensorDataType = 2, TensorName = 8, TensorRawData = 9;
-    private const int DataTypeFloat = 1;
     // ValueInfoProto, TypeProto, TypeProto.Tensor, TensorShapeProto, TensorShapeProto.Dimension
     private const int ValueInfoName = 1, ValueInfoType = 2, TypeTensorType = 1, TensorTypeElemType = 1, TensorTypeShape = 2;
     private const int ShapeDim = 1, DimValue = 1, DimParam = 2;
@@ -67,6 +64,7 @@ public static class OnnxWriter
         foreach (var input in node.Inputs) message.String(NodeInput, input);
         foreach (var output in node.Outputs) message.String(NodeOutput, output);
         message.String(NodeName, node.Name).String(NodeOpType, node.OpType);
+        if (node.Domain.Length > 0) message.String(NodeDomain, node.Domain);
         foreach (var attribute in node.Attributes)
             using (var a = Attribute(attribute)) message.Message(NodeAttribute, a);
         return message;
@@ -97,10 +95,10 @@ public static class OnnxWriter
     {
         var message = new ProtoMessageWriter();
         foreach (long d in tensor.Dims) message.Int64(TensorDims, d);
-        message.Int64(TensorDataType, DataTypeFloat).String(TensorName, tensor.Name);
+        message.Int64(TensorDataType, (long)tensor.DataType).String(TensorName, tensor.Name);
         // raw_data is little-endian; so is every platform .NET runs this on.
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("ONNX raw_data needs a little-endian machine");
-        message.Bytes(TensorRawData, MemoryMarshal.AsBytes(tensor.Values.AsSpan()).ToArray());
+        message.Bytes(TensorRawData, tensor.RawData);
         return message;
     }
 
@@ -114,7 +112,8 @@ public static class OnnxWriter
             else d.String(DimParam, dim.Parameter ?? throw new ArgumentException($"{value.Name}: a dimension needs a size or a symbol"));
             shape.Message(ShapeDim, d);
         }
-        using var tensorType = new ProtoMessageWriter().Int64(TensorTypeElemType, DataTypeFloat).Message(TensorTypeShape, shape);
+        using var tensorType = new ProtoMessageWriter().Int64(TensorTypeElemType, (long)value.ElementType);
+        if (value.HasShape) tensorType.Message(TensorTypeShape, shape);
         using var type = new ProtoMessageWriter().Message(TypeTensorType, tensorType);
         return new ProtoMessageWriter().String(ValueInfoName, value.Name).Message(ValueInfoType, type);
     }
