@@ -73,7 +73,7 @@ internal static class BenchModelCommand
                 using (var file = File.Create(path)) NpyFile.Write(file, calibrationScan, [options.Input.Width, options.Input.Height, options.Input.Depth]);
                 calibration.Add(path);
             }
-            ModelQuantizer.Quantize(fp32Folder, quantizedFolder, calibration, new ModelQuantizerOptions { IntraOpThreads = threads }, ct);
+            var report = ModelQuantizer.Quantize(fp32Folder, quantizedFolder, calibration, new ModelQuantizerOptions { IntraOpThreads = threads }, ct);
             Timing int8;
             double probabilityDifference;
             using (var quantized = OnnxScorer.Open(quantizedFolder, new OnnxScorerOptions { IntraOpThreads = threads }))
@@ -101,7 +101,8 @@ internal static class BenchModelCommand
             stdout.WriteLine($"ONNX Runtime / TorchSharp = {ratio:F2} (target ≤ {TargetRatio} → {(ratio <= TargetRatio ? "met" : "NOT met")})");
             double int8Ratio = int8.Median / onnx.Median;
             stdout.WriteLine($"int8 / float32 (ONNX Runtime) = {int8Ratio:F2} (target ≤ {QuantizedTargetRatio} → {(int8Ratio <= QuantizedTargetRatio ? "met" : "NOT met")}); " +
-                             $"|Δp| on the timed scan {probabilityDifference:F4}");
+                             $"|Δp| on the timed scan {probabilityDifference:F4}; int8 layers [{string.Join(", ", report.QuantizedConvs)}], float [{string.Join(", ", report.KeptFloat)}] " +
+                             "and the first conv (1 input channel: slower in int8)");
         }
         finally
         {

@@ -23,10 +23,21 @@ internal static class ModelQuantizeCommand
         };
         var limit = new Option<int>("--max-tensors") { Description = "Use at most this many calibration tensors (the first by path); 0: all", DefaultValueFactory = _ => 0 };
         var version = new Option<string?>("--version") { Description = "The quantized model's version (default: the source's with -int8 appended)" };
+        var keepFloat = new Option<string[]>("--keep-float") { Description = "Conv node names that stay float32 (e.g. block3.conv)", AllowMultipleArgumentsPerToken = true };
+        var tolerance = new Option<double>("--max-logit-error")
+        {
+            Description = "Keep convs float (most harmful first) until the largest |Δlogit| vs float32 on the calibration tensors is at most this; 0: quantize every eligible conv",
+            DefaultValueFactory = _ => ModelQuantizerOptions.DefaultMaxLogitError,
+        };
+        var percentile = new Option<double>("--percentile")
+        {
+            Description = "Activation ranges reach this percentile of each calibration tensor's values (100: min/max)",
+            DefaultValueFactory = _ => ModelQuantizerOptions.DefaultPercentile,
+        };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads for calibration (0: one per core)", DefaultValueFactory = _ => 0 };
         var command = new Command("quantize", "Write an int8 (static, per-channel) copy of a model folder, calibrated on preprocessed tensors")
         {
-            source, output, calibration, limit, version, threads,
+            source, output, calibration, limit, version, keepFloat, tolerance, percentile, threads,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
         {
@@ -36,8 +47,12 @@ internal static class ModelQuantizeCommand
                 MaxCalibrationTensors = parse.GetValue(limit),
                 Version = parse.GetValue(version),
                 IntraOpThreads = parse.GetValue(threads),
+                Layers = new QdqQuantizerOptions { KeepFloat = (parse.GetValue(keepFloat) ?? []).ToHashSet() },
+                MaxLogitError = parse.GetValue(tolerance),
+                Percentile = parse.GetValue(percentile),
             }, ct);
-            stdout.WriteLine($"quantized {report.Manifest.Quantization!.SourceVersion} → {report.Manifest.Version}: {report.QuantizedConvs} Conv layers int8, " +
+            stdout.WriteLine($"quantized {report.Manifest.Quantization!.SourceVersion} → {report.Manifest.Version}: int8 [{string.Join(", ", report.QuantizedConvs)}], " +
+                             $"kept float [{string.Join(", ", report.KeptFloat)}], max |Δlogit| on the calibration tensors {report.MaxLogitError:F3}, " +
                              $"{report.SourceBytes / 1024.0:F0} KiB → {report.QuantizedBytes / 1024.0:F0} KiB, calibrated on {report.Manifest.Quantization.CalibrationTensors} tensor(s) " +
                              $"(fingerprint {report.Manifest.Quantization.CalibrationFingerprint[..12]})");
             stdout.WriteLine(ContractsJson.Serialize(report.Manifest));

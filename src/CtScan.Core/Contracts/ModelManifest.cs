@@ -139,10 +139,11 @@ public sealed record ModelManifest
 
 /// <summary>
 /// How a quantized model was made: the float32 model it came from, the calibration data's fingerprint (SHA-256 over the
-/// sorted SHA-256s of the calibration tensors) and how many there were, and how activation ranges were taken.
+/// sorted SHA-256s of the calibration tensors) and how many there were, how activation ranges were taken, and which
+/// layers run in int8 (the others stay float32).
 /// </summary>
 public sealed record QuantizationSpec(string Method, string SourceVersion, string SourceSha256, string CalibrationFingerprint,
-    int CalibrationTensors, string ActivationRanges)
+    int CalibrationTensors, string ActivationRanges, IReadOnlyList<string>? Int8Layers = null)
 {
     public IReadOnlyList<string> Validate()
     {

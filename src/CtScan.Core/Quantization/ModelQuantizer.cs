@@ -15,15 +15,29 @@ public sealed record ModelQuantizerOptions
     /// <summary>At most this many calibration tensors are used (the first in name order); 0: all.</summary>
     public int MaxCalibrationTensors { get; init; }
 
-    /// <summary>Convs with fewer input channels stay float32 (<see cref="QdqQuantizer.DefaultMinimumInputChannels"/>).</summary>
-    public int MinimumInputChannels { get; init; } = QdqQuantizer.DefaultMinimumInputChannels;
+    /// <summary>Which convs are quantized.</summary>
+    public QdqQuantizerOptions Layers { get; init; } = new();
+
+    /// <summary>
+    /// Convs are kept float (the most harmful first) until the largest |Δlogit| against float32 on the calibration
+    /// scans is at most this; ≤ 0 turns the search off (every eligible conv int8). 0.1 is |Δp| ≤ 0.025 near p = 0.5.
+    /// </summary>
+    public double MaxLogitError { get; init; } = DefaultMaxLogitError;
+
+    public const double DefaultMaxLogitError = 0.1;
+
+    /// <summary>Activation ranges reach this percentile of each calibration scan's values (100: the maximum).</summary>
+    public double Percentile { get; init; } = DefaultPercentile;
+
+    public const double DefaultPercentile = 99.99;
 
     /// <summary>ONNX Runtime threads for calibration; 0: one per core.</summary>
     public int IntraOpThreads { get; init; }
 }
 
 /// <summary>What <see cref="ModelQuantizer.Quantize"/> wrote.</summary>
-public sealed record QuantizationReport(ModelManifest Manifest, int QuantizedConvs, long SourceBytes, long QuantizedBytes);
+public sealed record QuantizationReport(ModelManifest Manifest, IReadOnlyList<string> QuantizedConvs, IReadOnlySet<string> KeptFloat,
+    double MaxLogitError, long SourceBytes, long QuantizedBytes);
 
 /// <summary>
 /// <c>ctscan model quantize</c>: reads a float32 model folder, calibrates activation ranges on preprocessed tensors
@@ -33,7 +47,8 @@ public sealed record QuantizationReport(ModelManifest Manifest, int QuantizedCon
 public static class ModelQuantizer
 {
     public const string Method = "static QDQ: int8 weights per output channel (symmetric), uint8 activations per tensor";
-    public const string RangeMethod = "min/max";
+    public static string RangeMethod(double percentile) =>
+        percentile >= 100 ? "min/max" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"percentile {percentile} (per scan, largest over scans)");
 
     public static QuantizationReport Quantize(string sourceDirectory, string outputDirectory, IReadOnlyList<string> calibrationTensors,
         ModelQuantizerOptions? options = null, CancellationToken cancellationToken = default)
@@ -68,9 +83,13 @@ public static class ModelQuantizer
         long[] shape = source.Input.Layout == TensorLayout.Ncdhw
             ? [1, 1, volume.Width, volume.Height, volume.Depth]
             : [1, volume.Width, volume.Height, volume.Depth, 1];
-        var tensors = QdqQuantizer.TensorsToCalibrate(model, options.MinimumInputChannels);
+        model = CrossLayerEqualization.Apply(model);
+        var tensors = QdqQuantizer.TensorsToCalibrate(model, options.Layers);
         var hashes = new List<string>(files.Count);
-        using (var calibrator = new ActivationCalibrator(model, tensors, shape, options.IntraOpThreads))
+        var scans = new List<float[]>(files.Count);
+        IReadOnlySet<string> keptFloat;
+        double logitError;
+        using (var calibrator = new ActivationCalibrator(model, tensors, shape, options.IntraOpThreads, options.Percentile))
         {
             foreach (string file in files)
             {
@@ -89,8 +108,19 @@ public static class ModelQuantizer
                     throw new InvalidDataException(
                         $"calibration tensor {file} has shape [{string.Join(", ", tensor.Shape)}]; the model {source.Version} takes {volume} ({volume.VoxelCount} values): preprocess with the model's settings");
                 calibrator.Observe(tensor.Data, cancellationToken);
+                scans.Add(tensor.Data);
             }
-            model = QdqQuantizer.Quantize(model, calibrator.Ranges, options.MinimumInputChannels);
+            var equalized = model;
+            OnnxModel Quantized(QdqQuantizerOptions layers) => QdqQuantizer.Quantize(equalized, calibrator.Ranges, layers, calibrator.ChannelMeans);
+            if (options.MaxLogitError > 0)
+            {
+                var selection = new LayerSelection(model, scans, shape, source.Output.Kind == OutputKind.Sigmoid, options.IntraOpThreads);
+                (model, keptFloat, logitError) = selection.Select(Quantized, options.Layers, options.MaxLogitError, cancellationToken);
+            }
+            else
+            {
+                (model, keptFloat, logitError) = (Quantized(options.Layers), options.Layers.KeepFloat, double.NaN);
+            }
         }
 
         hashes.Sort(StringComparer.Ordinal);
@@ -100,15 +130,15 @@ public static class ModelQuantizer
             Metadata = new Dictionary<string, string>(model.Metadata) { ["precision"] = ModelManifest.Int8Precision, ["calibrationFingerprint"] = fingerprint },
         };
         byte[] quantized = OnnxWriter.ToBytes(model);
+        var convs = model.Graph.Nodes.Where(n => n.OpType == "Conv" && n.Inputs[1].EndsWith("_dq", StringComparison.Ordinal)).Select(n => n.Name).ToList();
         var manifest = source with
         {
             Version = options.Version ?? source.Version + "-int8",
             Precision = ModelManifest.Int8Precision,
-            Quantization = new QuantizationSpec(Method, source.Version, source.Sha256, fingerprint, files.Count, RangeMethod),
+            Quantization = new QuantizationSpec(Method, source.Version, source.Sha256, fingerprint, files.Count, RangeMethod(options.Percentile), convs),
             Created = DateTimeOffset.UtcNow,
         };
         var written = ModelFolder.Write(outputDirectory, quantized, manifest);
-        int convs = model.Graph.Nodes.Count(n => n.OpType == "Conv" && n.Inputs[1].EndsWith("_dq", StringComparison.Ordinal));
-        return new QuantizationReport(written, convs, bytes.Length, quantized.Length);
+        return new QuantizationReport(written, convs, keptFloat, logitError, bytes.Length, quantized.Length);
     }
 }
