@@ -288,6 +288,8 @@ public sealed class ModelCommandsTests : IDisposable
         Assert.True(exit == 0, error);
         Assert.Matches(new Regex(@"ONNX Runtime \(folded\)\s+\d+\.\d"), stdout);
         Assert.Matches(new Regex(@"TorchSharp eval\s+\d+\.\d"), stdout);
+        Assert.Matches(new Regex(@"ONNX Runtime int8 \(QDQ\)\s+\d+\.\d"), stdout);
+        Assert.Matches(new Regex(@"int8 / float32 \(ONNX Runtime\) = \d+\.\d\d"), stdout);
         Assert.Contains("GFLOP per scan", stdout);
     }
 }

@@ -31,21 +31,23 @@ internal static class BenchModelCommand
         var threads = new Option<int>("--threads") { Description = "Intra-op threads for both engines", DefaultValueFactory = _ => 2 };
         var width = new Option<double>("--width") { Description = "Width multiplier (default 1, the seed)", DefaultValueFactory = _ => 1.0 };
         var input = new ShapeOption("--input", "Model input volume", VolumeShape.SeedTarget);
+        var keepFloat = new Option<string[]>("--keep-float") { Description = "Conv nodes the int8 model keeps float32 (e.g. block3.conv)", AllowMultipleArgumentsPerToken = true };
         var keep = new Option<DirectoryInfo?>("--keep") { Description = "Keep the float32 and int8 model folders in this folder (fp32/, int8/) instead of deleting them" };
-        var command = new Command("model", "Benchmark one-scan inference: ONNX Runtime vs TorchSharp, ms and GFLOP/s") { runs, threads, width, input.Option, keep };
+        var command = new Command("model", "Benchmark one-scan inference: ONNX Runtime vs TorchSharp, ms and GFLOP/s") { runs, threads, width, input.Option, keepFloat, keep };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
         {
             var options = new ModelOptions { Input = input.GetValue(parse), WidthMultiplier = parse.GetValue(width) }.Validated();
             int count = Math.Max(1, parse.GetValue(runs));
             int threadCount = parse.GetValue(threads);
             if (threadCount < 1) throw new ArgumentOutOfRangeException(nameof(threads), threadCount, $"--threads must be at least 1; got {threadCount}");
-            Run(stdout, options, count, threadCount, parse.GetValue(keep)?.FullName, ct);
+            var layers = new QdqQuantizerOptions { KeepFloat = (parse.GetValue(keepFloat) ?? []).ToHashSet() };
+            Run(stdout, options, count, threadCount, layers, parse.GetValue(keep)?.FullName, ct);
             return Task.CompletedTask;
         }, cancellationToken));
         return command;
     }
 
-    private static void Run(TextWriter stdout, ModelOptions options, int runs, int threads, string? keep, CancellationToken ct)
+    private static void Run(TextWriter stdout, ModelOptions options, int runs, int threads, QdqQuantizerOptions layers, string? keep, CancellationToken ct)
     {
         using var model = new CtScanNet(options);
         KerasInitializer.Apply(model, seed: 1);
@@ -73,7 +75,7 @@ internal static class BenchModelCommand
                 using (var file = File.Create(path)) NpyFile.Write(file, calibrationScan, [options.Input.Width, options.Input.Height, options.Input.Depth]);
                 calibration.Add(path);
             }
-            var report = ModelQuantizer.Quantize(fp32Folder, quantizedFolder, calibration, new ModelQuantizerOptions { IntraOpThreads = threads }, ct);
+            var report = ModelQuantizer.Quantize(fp32Folder, quantizedFolder, calibration, new ModelQuantizerOptions { IntraOpThreads = threads, Layers = layers }, ct);
             Timing int8;
             double probabilityDifference;
             using (var quantized = OnnxScorer.Open(quantizedFolder, new OnnxScorerOptions { IntraOpThreads = threads }))
