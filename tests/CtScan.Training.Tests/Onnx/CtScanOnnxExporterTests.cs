@@ -1,5 +1,6 @@
 using Xunit.Abstractions;
 using CtScan.Contracts;
+using CtScan.Onnx;
 using CtScan.Training.Onnx;
 
 namespace CtScan.Training.Tests.Onnx;
@@ -69,7 +70,8 @@ public sealed class CtScanOnnxExporterTests(ITestOutputHelper log)
         using var model = TrainedLookingModel.Create(Small, seed: 10);
         var bytes = CtScanOnnxExporter.Export(model);
 
-        var (ir, opset, opTypes) = OnnxProtoReader.Read(bytes);
+        var read = OnnxReader.Read(bytes);
+        var (ir, opset, opTypes) = (read.IrVersion, (long)read.Opset, read.Graph.Nodes.Select(n => n.OpType).ToList());
         var (inputs, outputs) = OrtRunner.Metadata(bytes);
 
         Assert.Equal((8L, 17L), (ir, opset));
@@ -90,7 +92,8 @@ public sealed class CtScanOnnxExporterTests(ITestOutputHelper log)
         using var model = TrainedLookingModel.Create(Small, seed: 10);
         var bytes = CtScanOnnxExporter.Export(model, new OnnxExportOptions { FoldBatchNorm = false, Layout = TensorLayout.Ndhwc, Opset = 13 });
 
-        var (_, opset, opTypes) = OnnxProtoReader.Read(bytes);
+        var read = OnnxReader.Read(bytes);
+        var (opset, opTypes) = (read.Opset, read.Graph.Nodes.Select(n => n.OpType).ToList());
         var (inputs, _) = OrtRunner.Metadata(bytes);
 
         Assert.Equal(13, opset);
