@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
+using static CtScan.Onnx.OnnxFields;
 
 namespace CtScan.Onnx;
 
@@ -11,17 +12,6 @@ namespace CtScan.Onnx;
 /// </summary>
 public static class OnnxReader
 {
-    // Field numbers from onnx.proto3, as in OnnxWriter.
-    private const int ModelIrVersion = 1, ModelProducerName = 2, ModelProducerVersion = 3, ModelGraph = 7, ModelOpsetImport = 8, ModelMetadataProps = 14;
-    private const int OpsetDomain = 1, OpsetVersion = 2, EntryKey = 1, EntryValue = 2;
-    private const int GraphNode = 1, GraphName = 2, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12;
-    private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5, NodeDomain = 7;
-    private const int AttributeName = 1, AttributeF = 2, AttributeI = 3, AttributeInts = 8, AttributeType = 20;
-    private const int AttributeTypeFloat = 1, AttributeTypeInt = 2, AttributeTypeInts = 7;
-    private const int TensorDims = 1, TensorDataType = 2, TensorFloatData = 4, TensorInt32Data = 5, TensorInt64Data = 7, TensorName = 8, TensorRawData = 9, TensorDataLocation = 14;
-    private const int ValueInfoName = 1, ValueInfoType = 2, TypeTensorType = 1, TensorTypeElemType = 1, TensorTypeShape = 2;
-    private const int ShapeDim = 1, DimValue = 1, DimParam = 2;
-
     /// <summary>Reads <paramref name="path"/>; errors name the file.</summary>
     /// <exception cref="InvalidDataException">The file is not a well-formed ONNX model, or uses what this reader does not support.</exception>
     public static OnnxModel Read(string path)

@@ -1,28 +1,13 @@
+using static CtScan.Onnx.OnnxFields;
+
 namespace CtScan.Onnx;
 
 /// <summary>
 /// Serializes an <see cref="OnnxModel"/> to the ONNX protobuf format (onnx/onnx.proto3). Only the messages and fields
-/// this product uses are written (see <see cref="OnnxReader"/> for the way back); the field numbers below are the ones in onnx.proto3.
+/// this product uses are written (see <see cref="OnnxReader"/> for the way back); the field numbers are in <see cref="OnnxFields"/>.
 /// </summary>
 public static class OnnxWriter
 {
-    // ModelProto
-    private const int ModelIrVersion = 1, ModelProducerName = 2, ModelProducerVersion = 3, ModelGraph = 7, ModelOpsetImport = 8, ModelMetadataProps = 14;
-    // OperatorSetIdProto, StringStringEntryProto
-    private const int OpsetDomain = 1, OpsetVersion = 2, EntryKey = 1, EntryValue = 2;
-    // GraphProto
-    private const int GraphNode = 1, GraphName = 2, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12;
-    // NodeProto
-    private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5, NodeDomain = 7;
-    // AttributeProto and its AttributeType enum
-    private const int AttributeName = 1, AttributeF = 2, AttributeI = 3, AttributeInts = 8, AttributeType = 20;
-    private const int AttributeTypeFloat = 1, AttributeTypeInt = 2, AttributeTypeInts = 7;
-    // TensorProto and its DataType enum
-    private const int TensorDims = 1, TensorDataType = 2, TensorName = 8, TensorRawData = 9;
-    // ValueInfoProto, TypeProto, TypeProto.Tensor, TensorShapeProto, TensorShapeProto.Dimension
-    private const int ValueInfoName = 1, ValueInfoType = 2, TypeTensorType = 1, TensorTypeElemType = 1, TensorTypeShape = 2;
-    private const int ShapeDim = 1, DimValue = 1, DimParam = 2;
-
     public static byte[] ToBytes(OnnxModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
