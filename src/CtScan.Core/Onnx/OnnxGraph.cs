@@ -49,6 +49,8 @@ public enum OnnxDataType
     Int8 = 3,
     Int32 = 6,
     Int64 = 7,
+    Float16 = 10,
+    BFloat16 = 16,
 }
 
 /// <summary>A constant tensor (weights), stored C order as little-endian raw bytes.</summary>
@@ -97,7 +99,8 @@ public sealed record OnnxInitializer
         OnnxDataType.Float or OnnxDataType.Int32 => 4,
         OnnxDataType.UInt8 or OnnxDataType.Int8 => 1,
         OnnxDataType.Int64 => 8,
-        _ => throw new NotSupportedException($"tensor data type {(int)dataType} is not supported; expected one of Float, UInt8, Int8, Int32, Int64"),
+        OnnxDataType.Float16 or OnnxDataType.BFloat16 => 2,
+        _ => throw new NotSupportedException($"tensor data type {(int)dataType} is not supported; expected one of Float, UInt8, Int8, Int32, Int64, Float16, BFloat16"),
     };
 }
 

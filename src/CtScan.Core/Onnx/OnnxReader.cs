@@ -175,7 +175,7 @@ public static class OnnxReader
             }
         }
         var type = (OnnxDataType)dataType;
-        if (!Enum.IsDefined(type)) throw new NotSupportedException($"initializer {name}: tensor data type {dataType} is not supported; expected one of Float, UInt8, Int8, Int32, Int64");
+        if (!Enum.IsDefined(type)) throw new NotSupportedException($"initializer {name}: tensor data type {dataType} is not supported; expected one of Float, UInt8, Int8, Int32, Int64, Float16, BFloat16");
         raw ??= type switch
         {
             OnnxDataType.Float => MemoryMarshal.AsBytes(floats.ToArray().AsSpan()).ToArray(),
@@ -221,7 +221,7 @@ public static class OnnxReader
             }
         }
         var type = (OnnxDataType)elementType;
-        if (!Enum.IsDefined(type)) throw new NotSupportedException($"graph value {name}: element type {elementType} is not supported; expected one of Float, UInt8, Int8, Int32, Int64");
+        if (!Enum.IsDefined(type)) throw new NotSupportedException($"graph value {name}: element type {elementType} is not supported; expected one of Float, UInt8, Int8, Int32, Int64, Float16, BFloat16");
         return new OnnxValueInfo(name, shape) { ElementType = type, HasShape = hasShape };
     }
 
