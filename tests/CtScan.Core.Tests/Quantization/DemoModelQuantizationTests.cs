@@ -98,7 +98,7 @@ public sealed class DemoModelQuantizationTests(QuantizedDemoModel demo, ITestOut
 public sealed class QuantizedDemoModel : IDisposable
 {
     public const int CalibrationScans = 20;
-    private static readonly VolumeShape PhantomShape = new(128, 128, 64);
+    private static readonly VolumeShape PhantomShape = new(96, 96, 64);
     private readonly DirectoryInfo _temp = Directory.CreateTempSubdirectory("ctscan-quantize-test-");
     private readonly ScanPreprocessor _preprocessor;
 
