@@ -21,7 +21,7 @@ internal static class BenchCommand
         // Without a subcommand, bench runs the preprocessing benchmark (its original behaviour); `bench model` times inference.
         var command = new Command("bench", "Benchmark preprocessing of an int16 scan (.nii and .nii.gz) on one core; `bench model` times inference")
         {
-            shape.Option, iterations, allCores, BenchModelCommand.Create(), BenchStartupCommand.Create(), BenchPipelineCommand.Create(), BenchHostileCommand.Create(), BenchSoakCommand.Create(),
+            shape.Option, iterations, allCores, BenchModelCommand.Create(), BenchStartupCommand.Create(), BenchColdStartCommand.Create(), BenchPipelineCommand.Create(), BenchHostileCommand.Create(), BenchSoakCommand.Create(),
         };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
         {
