@@ -52,14 +52,17 @@ internal static class BenchCommand
                               $"{(pinned ? "pinned to one core" : "all cores")}");
 
             var preprocessor = new ScanPreprocessor();
-            var plain = Measure(runs, () => Preprocess(preprocessor, nii, ct));
-            var gunzip = Measure(runs, () => Gunzip(niiGz));
-            var gz = Measure(runs, () => Preprocess(preprocessor, niiGz, ct));
             // The alternatives to one-thread zlib-ng inflate (docs/benchmarks.md#inflate): managed inflaters, and
-            // inflating on a second thread ahead of the reader.
-            var sharpZipLib = Measure(runs, () => Drain(new ICSharpCode.SharpZipLib.GZip.GZipInputStream(File.OpenRead(niiGz))));
-            var sharpCompress = Measure(runs, () => Drain(new SharpCompress.Compressors.Deflate.GZipStream(File.OpenRead(niiGz), SharpCompress.Compressors.CompressionMode.Decompress)));
-            var oneThread = Measure(runs, () => Preprocess(preprocessor, niiGz, ct, new NiftiReadOptions { InflateAhead = false }));
+            // inflating inline instead of on a second thread ahead of the reader (the default). Cases take turns, run
+            // by run, so that a change in the machine's load falls on all of them alike.
+            var measured = MeasureInTurn(runs,
+                () => Preprocess(preprocessor, nii, ct),
+                () => Gunzip(niiGz),
+                () => Preprocess(preprocessor, niiGz, ct),
+                () => Drain(new ICSharpCode.SharpZipLib.GZip.GZipInputStream(File.OpenRead(niiGz))),
+                () => Drain(new SharpCompress.Compressors.Deflate.GZipStream(File.OpenRead(niiGz), SharpCompress.Compressors.CompressionMode.Decompress)),
+                () => Preprocess(preprocessor, niiGz, ct, new NiftiReadOptions { InflateAhead = false }));
+            var (plain, gunzip, gz, sharpZipLib, sharpCompress, oneThread) = (measured[0], measured[1], measured[2], measured[3], measured[4], measured[5]);
 
             stdout.WriteLine($"{"case",-34} {"median ms",10} {"min ms",8} {"alloc MiB",10} {"alloc/raw",10}");
             Print(stdout, "preprocess .nii", plain, rawBytes);
@@ -101,21 +104,35 @@ internal static class BenchCommand
 
     private readonly record struct Measurement(double MedianMs, double MinMs, long AllocatedBytes);
 
-    private static Measurement Measure(int runs, Action action)
+    /// <summary>Runs each action once (warm-up: JIT, page cache), then <paramref name="runs"/> rounds of all of them in turn.</summary>
+    private static Measurement[] MeasureInTurn(int runs, params Action[] actions)
     {
-        action(); // warm-up: JIT, page cache
-        var times = new double[runs];
-        long allocated = long.MaxValue;
+        foreach (var action in actions) action();
+        var times = new double[actions.Length][];
+        var allocated = new long[actions.Length];
+        for (int a = 0; a < actions.Length; a++)
+        {
+            times[a] = new double[runs];
+            allocated[a] = long.MaxValue;
+        }
         for (int r = 0; r < runs; r++)
         {
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            var clock = Stopwatch.StartNew();
-            action();
-            times[r] = clock.Elapsed.TotalMilliseconds;
-            allocated = Math.Min(allocated, GC.GetTotalAllocatedBytes(precise: true) - before);
+            for (int a = 0; a < actions.Length; a++)
+            {
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                var clock = Stopwatch.StartNew();
+                actions[a]();
+                times[a][r] = clock.Elapsed.TotalMilliseconds;
+                allocated[a] = Math.Min(allocated[a], GC.GetTotalAllocatedBytes(precise: true) - before);
+            }
         }
-        Array.Sort(times);
-        return new Measurement(times[runs / 2], times[0], allocated);
+        var results = new Measurement[actions.Length];
+        for (int a = 0; a < actions.Length; a++)
+        {
+            Array.Sort(times[a]);
+            results[a] = new Measurement(times[a][runs / 2], times[a][0], allocated[a]);
+        }
+        return results;
     }
 
     private static void Print(TextWriter stdout, string name, Measurement m, long rawBytes) =>
