@@ -33,9 +33,10 @@ public sealed record NiftiReadOptions
 
     /// <summary>
     /// Inflate a gzipped file on a second thread, up to 1 MiB (4 chunks of 256 KiB) ahead of the reader, so inflating
-    /// overlaps decoding and preprocessing. The limits above apply as before (to what the reader consumes; the thread
-    /// inflates at most those 1 MiB more). Default on: 512×512×64 .nii.gz preprocessing in 0.7× the time on 2 cores
-    /// (docs/benchmarks.md#inflate); the CPU work is the same, so a host whose cores are all busy loses nothing.
+    /// can overlap decoding and preprocessing. The limits above apply as before (to what the reader consumes; the
+    /// thread inflates at most those 1 MiB more). Default off: on the shared 2-core machine it measured no gain (the
+    /// second core is rarely free, and every hand-over then waits for the scheduler); `ctscan bench --all-cores`
+    /// compares both ways (docs/benchmarks.md#inflate).
     /// </summary>
-    public bool InflateAhead { get; init; } = true;
+    public bool InflateAhead { get; init; }
 }
