@@ -52,7 +52,7 @@ internal static class BenchCommand
                               $"{(pinned ? "pinned to one core" : "all cores")}");
 
             var preprocessor = new ScanPreprocessor();
-            // The alternatives to one-thread zlib-ng inflate (docs/benchmarks.md#inflate): managed inflaters, and
+            // The alternatives to one-thread zlib-ng inflate (docs/benchmarks.md#inflate-in-ctscan-bench): managed inflaters, and
             // inflating on a second thread ahead of the reader (opt-in). Cases take turns, run
             // by run, so that a change in the machine's load falls on all of them alike.
             var measured = MeasureInTurn(runs,

@@ -36,7 +36,7 @@ public sealed record NiftiReadOptions
     /// can overlap decoding and preprocessing. The limits above apply as before (to what the reader consumes; the
     /// thread inflates at most those 1 MiB more). Default off: on the shared 2-core machine it measured no gain (the
     /// second core is rarely free, and every hand-over then waits for the scheduler); `ctscan bench --all-cores`
-    /// compares both ways (docs/benchmarks.md#inflate).
+    /// compares both ways (docs/benchmarks.md#inflate-in-ctscan-bench).
     /// </summary>
     public bool InflateAhead { get; init; }
 }
