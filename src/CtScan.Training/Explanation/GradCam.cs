@@ -18,10 +18,10 @@ namespace CtScan.Training.Explanation;
 /// <remarks>
 /// The gradient is taken of the logit (the output layer before its sigmoid): at a probability that rounds to exactly
 /// 1 in float32 the sigmoid's gradient is 0 and the map would be empty. One forward pass; the backward pass is walked
-/// stage by stage (each layer's input is a leaf), so the same forward serves both the plain gradient at A and the
-/// guided one at the input, where every ReLU passes back only positive gradients at positive inputs (Springenberg et
-/// al. 2015). Needs the TorchSharp checkpoint (<see cref="ModelCheckpoint"/>: weights.dat + model.json) in the model
-/// folder or its <c>checkpoint/</c> subfolder.
+/// stage by stage (each layer's input is a leaf), so the same forward serves both the plain gradient at A (through the
+/// head only) and the guided one at the input, where every ReLU passes back only positive gradients at positive
+/// inputs (Springenberg et al. 2015). Needs the TorchSharp checkpoint (<see cref="ModelCheckpoint"/>: weights.dat +
+/// model.json) in the model folder or its <c>checkpoint/</c> subfolder.
 /// </remarks>
 public sealed class GradCam : ISaliencyMethod
 {
@@ -78,7 +78,7 @@ public sealed class GradCam : ISaliencyMethod
         var cam = nn.functional.relu((weights * activation).sum(1)).squeeze(0).detach().cpu().contiguous();
         var camShape = new VolumeShape((int)cam.shape[0], (int)cam.shape[1], (int)cam.shape[2]);
         var map = Upsample(cam.data<float>().ToArray(), camShape);
-        string detail = "";
+        string detail = "", passes = "one forward and backward pass";
         if (_guided)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -86,12 +86,13 @@ public sealed class GradCam : ISaliencyMethod
             var detailMap = guidedInput.data<float>();
             for (int n = 0; n < map.Length; n++) map[n] *= detailMap[n];
             detail = " × guided backpropagation × input (per voxel, clipped at 0)";
+            passes = "one forward pass, one backward pass through the head for the weights and one guided backward pass to the input";
         }
         double probability = OnnxScorer.Sigmoid(logit.item<float>());
         Normalise(map);
         double ms = clock.Elapsed.TotalMilliseconds;
         return new SaliencyVolume(map, _grid, Method, probability,
-            $"{Method}: last block's Conv3d+ReLU output ({camShape.Width}×{camShape.Height}×{camShape.Depth}×{activation.shape[1]} channels) weighted by the mean gradient of the logit{detail}; one forward and backward pass, {ms:F0} ms",
+            $"{Method}: last block's Conv3d+ReLU output ({camShape.Width}×{camShape.Height}×{camShape.Depth}×{activation.shape[1]} channels) weighted by the mean gradient of the logit{detail}; {passes}, {ms:F0} ms",
             new ExplanationCost(ms, ms, 1));
     }
 
