@@ -60,6 +60,20 @@ public class ExplainCommandTests
     }
 
     [Fact]
+    public async Task Explain_GuidedGradCamOnTheDemoModel_WritesAVoxelResolutionMapNamedSo()
+    {
+        using var temp = new TempFolder();
+        await CliRunner.RunAsync("phantoms", "--out", temp.Directory.FullName, "--count", "2", "--seed", "22", "--shape", "64", "64", "46");
+
+        var (exit, stdout, error) = await CliRunner.RunAsync("explain", temp.Path("CT-23/phantom-00023.nii.gz"), "--out", temp.Path("out"), "--method", "guided-gradcam");
+
+        Assert.True(exit == 0, error);
+        Assert.Equal("guided-gradcam", (string?)JsonNode.Parse(stdout)!["method"]);
+        Assert.Contains("guided backpropagation × input", error);
+        Assert.True(File.Exists(temp.Path("out/phantom-00023.nii.gz.saliency.nii.gz")));
+    }
+
+    [Fact]
     public async Task Explain_MissingScan_ExitsWithBadInputNamingIt()
     {
         using var temp = new TempFolder();

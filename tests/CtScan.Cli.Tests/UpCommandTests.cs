@@ -68,6 +68,60 @@ public sealed class UpCommandTests(ITestOutputHelper output)
         Assert.False(Accepts(queuePort));
     }
 
+    /// <summary>
+    /// Issue 12's "done when", as a user does it: <c>ctscan up</c> with its defaults (bundled demo model, explain on),
+    /// <c>submit</c> of two phantoms, then the printed viewer URL lists both results, each with its saliency map
+    /// (a gzipped NIfTI) and montage (a PNG) served through the page's own API.
+    /// </summary>
+    [Fact]
+    public async Task Up_Defaults_TwoSubmittedPhantoms_ViewerListsBothWithTheirMaps()
+    {
+        using var temp = new TempFolder();
+        int blobPort = AzuriteServer.FreePort(), queuePort = AzuriteServer.FreePort(blobPort);
+        string[] upArgs = ["up", "--data", temp.Path(UpCommand.DefaultDataFolder), "--blob-port", $"{blobPort}", "--queue-port", $"{queuePort}", "--viewer-port", "0"];
+        string[] scans = [temp.Path("abnormal.nii.gz"), temp.Path("normal.nii.gz")];
+        ChestPhantomFile.Write(scans[0], new ChestPhantomOptions { Shape = new VolumeShape(64, 64, 46), Seed = 11, Label = PhantomLabel.Abnormal });
+        ChestPhantomFile.Write(scans[1], new ChestPhantomOptions { Shape = new VolumeShape(64, 64, 46), Seed = 12, Label = PhantomLabel.Normal });
+
+        await using var up = await CtscanProcess.StartAsync(temp.Directory.FullName, upArgs, waitFor: UpCommand.ReadyLine);
+        string viewer = System.Text.RegularExpressions.Regex.Match(up.Output, @"Viewer: (http://127\.0\.0\.1:\d+/)").Groups[1].Value;
+        Assert.NotEmpty(viewer);
+        var submit = await CtscanProcess.RunAsync(temp.Directory.FullName, ["submit", .. scans, "--wait", "--timeout", "120"]);
+        Assert.True(submit.ExitCode == 0, submit.Output);
+
+        using var http = new HttpClient { BaseAddress = new Uri(viewer) };
+        var rows = await WaitForExplainedRowsAsync(http, expected: 2, TimeSpan.FromSeconds(120));
+        Assert.Equal("abnormal.nii.gz normal.nii.gz", string.Join(' ', rows.Select(r => r.GetProperty("scan").GetString()).Order()));
+        foreach (var row in rows)
+        {
+            Assert.Equal("scored", row.GetProperty("status").GetString());
+            var links = row.GetProperty("explanation");
+            byte[] map = await http.GetByteArrayAsync("api/results/" + links.GetProperty("map").GetString());
+            byte[] montage = await http.GetByteArrayAsync("api/results/" + links.GetProperty("montage").GetString());
+            Assert.True(map.Length > 352 && map[0] == 0x1f && map[1] == 0x8b, $"{row.GetProperty("scan")}: the map is not a gzipped NIfTI ({map.Length} bytes)");
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, montage[..4]);
+        }
+        Assert.Contains("<canvas", await http.GetStringAsync(""));
+        Assert.Equal(0, await up.SignalAndWaitAsync("INT"));
+    }
+
+    /// <summary>Polls the viewer's results API until <paramref name="expected"/> rows link an explanation.</summary>
+    private static async Task<System.Text.Json.JsonElement[]> WaitForExplainedRowsAsync(HttpClient http, int expected, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            using var page = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("api/results"));
+            var rows = page.RootElement.EnumerateArray()
+                .Where(r => r.TryGetProperty("explanation", out var e) && e.ValueKind == System.Text.Json.JsonValueKind.Object)
+                .Select(r => r.Clone()).ToArray();
+            if (rows.Length >= expected) return rows;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"after {timeout.TotalSeconds:0} s the viewer lists {rows.Length} of {expected} results with a map: {page.RootElement}");
+            await Task.Delay(500);
+        }
+    }
+
     private static bool Accepts(int port)
     {
         using var client = new TcpClient();

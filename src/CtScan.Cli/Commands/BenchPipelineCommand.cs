@@ -131,7 +131,7 @@ internal static partial class BenchPipelineCommand
         }
     }
 
-    private static string ResolveModel(DirectoryInfo? option, string temp, TextWriter stdout)
+    internal static string ResolveModel(DirectoryInfo? option, string temp, TextWriter stdout)
     {
         if (option is not null)
             return option.Exists ? option.FullName : throw new DirectoryNotFoundException($"--model {option.FullName} does not exist");

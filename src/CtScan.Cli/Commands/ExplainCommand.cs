@@ -8,7 +8,7 @@ using CtScan.Training.Explanation;
 namespace CtScan.Cli.Commands;
 
 /// <summary>
-/// <c>ctscan explain SCAN --model DIR --out DIR [--method occlusion|gradcam]</c>: where the model looked. Writes
+/// <c>ctscan explain SCAN --model DIR --out DIR [--method occlusion|gradcam|guided-gradcam]</c>: where the model looked. Writes
 /// <c>OUT/&lt;scan file&gt;.saliency.nii.gz</c> (the map on the scan's own grid and affine) and
 /// <c>OUT/&lt;scan file&gt;.saliency.png</c> (the montage with the map overlaid) and prints the result's
 /// <c>explanation</c> JSON; how the map was made and what it cost go to stderr. Exit codes as for <c>score</c>:
@@ -27,10 +27,10 @@ internal static class ExplainCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for <scan>.saliency.nii.gz and <scan>.saliency.png", Required = true };
         var method = new Option<string>("--method")
         {
-            Description = "occlusion (any ONNX model) or gradcam (models trained here, with TorchSharp weights; else occlusion)",
+            Description = "occlusion (any ONNX model), gradcam or guided-gradcam (voxel-resolution Grad-CAM; both for models trained here, with TorchSharp weights; else occlusion)",
             DefaultValueFactory = _ => ExplanationMethods.Occlusion,
         };
-        method.AcceptOnlyFromAmong(ExplanationMethods.Occlusion, ExplanationMethods.GradCam);
+        method.AcceptOnlyFromAmong(ExplanationMethods.Occlusion, ExplanationMethods.GradCam, ExplanationMethods.GuidedGradCam);
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core)", DefaultValueFactory = _ => 0 };
         var command = new Command("explain", "Write a saliency map (on the scan's own grid) and an overlay montage: where the model looked")
         {

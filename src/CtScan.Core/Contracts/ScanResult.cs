@@ -85,7 +85,7 @@ public sealed record InputDescription(string Sha256, IReadOnlyList<int> Shape, s
 public sealed record ScanError(string Code, string Message);
 
 /// <summary>A scored scan's explanation (docs/explanations.md).</summary>
-/// <param name="Method"><see cref="ExplanationMethods.Occlusion"/> or <see cref="ExplanationMethods.GradCam"/>: the
+/// <param name="Method"><see cref="ExplanationMethods.Occlusion"/>, <see cref="ExplanationMethods.GradCam"/> or <see cref="ExplanationMethods.GuidedGradCam"/>: the
 /// method that made the map (a Grad-CAM request falls back to occlusion when the model has no TorchSharp weights).</param>
 /// <param name="Map">Blob name in <c>results</c> (for <c>ctscan explain</c>: file name in the output folder) of the
 /// saliency volume, <c>&lt;scan&gt;.saliency.nii.gz</c>: float32 on the scan's original voxel grid and affine, values in [0, 1].</param>
@@ -99,6 +99,8 @@ public static class ExplanationMethods
     public const string Occlusion = "occlusion";
     /// <summary>Grad-CAM through TorchSharp on the last convolution block: models trained here, with weights.</summary>
     public const string GradCam = "gradcam";
+    /// <summary>Guided Grad-CAM: Grad-CAM times guided backpropagation times the input, at voxel resolution; models trained here, with weights.</summary>
+    public const string GuidedGradCam = "guided-gradcam";
 
     /// <summary>The suffix of the saliency volume beside the scan's result: <c>&lt;scan&gt;.saliency.nii.gz</c>.</summary>
     public const string MapSuffix = ".saliency.nii.gz";

@@ -21,6 +21,7 @@ internal sealed class GzipVerifyingStream : ForwardOnlyStream
 {
     private readonly TailKeepingStream _compressed;
     private readonly GZipStream _gzip;
+    private readonly Stream _inflated; // _gzip, or an InflateAheadStream over it
     private readonly string _fileName;
     /// <summary>Read boundaries kept at most: 16 MB. Only ISIZE's residue matters, so 32 bits of each are kept.</summary>
     private const int MaxBoundaries = 4 << 20;
@@ -31,10 +32,12 @@ internal sealed class GzipVerifyingStream : ForwardOnlyStream
     private long _rawTailLimit = long.MaxValue;
     private bool _verified;
 
-    public GzipVerifyingStream(Stream compressed, string fileName, bool leaveOpen)
+    /// <param name="inflateAhead">Inflate on a second thread, a few chunks ahead of the reader.</param>
+    public GzipVerifyingStream(Stream compressed, string fileName, bool leaveOpen, bool inflateAhead = false)
     {
         _compressed = new TailKeepingStream(compressed, leaveOpen);
         _gzip = new GZipStream(_compressed, CompressionMode.Decompress, leaveOpen: false);
+        _inflated = inflateAhead ? new InflateAheadStream(_gzip) : _gzip;
         _fileName = fileName;
     }
 
@@ -44,7 +47,7 @@ internal sealed class GzipVerifyingStream : ForwardOnlyStream
         int n;
         try
         {
-            n = _gzip.Read(buffer);
+            n = _inflated.Read(buffer);
         }
         catch (InvalidDataException e)
         {
@@ -130,7 +133,11 @@ internal sealed class GzipVerifyingStream : ForwardOnlyStream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _gzip.Dispose();
+        if (disposing)
+        {
+            if (_inflated != _gzip) _inflated.Dispose(); // stops the inflating thread before the inflater goes
+            _gzip.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

@@ -87,15 +87,15 @@ public sealed class NiftiImage : IDisposable
             if (headerPath != path)
                 throw new NiftiFormatException(headerPath, "magic",
                     $"{path} is an image file, but its header {headerPath} has single-file magic '{header.Magic}'");
-            return new NiftiImage(header, path, extensions, headerStream, () => OpenAtData(path, header.DataOffset), options);
+            return new NiftiImage(header, path, extensions, headerStream, () => OpenAtData(path, header.DataOffset, options), options);
         }
         headerStream.Dispose();
         var imagePath = FindPartner(headerPath, HeaderSuffixes, ImageSuffixes)
             ?? throw new NiftiFormatException(headerPath, "file",
                 $"magic '{header.Magic}' marks a .hdr/.img pair, but no image file ({string.Join(" or ", ImageSuffixes)}) " +
                 "was found beside it");
-        return new NiftiImage(header, headerPath, extensions, OpenAtData(imagePath, header.DataOffset),
-            () => OpenAtData(imagePath, header.DataOffset), options);
+        return new NiftiImage(header, headerPath, extensions, OpenAtData(imagePath, header.DataOffset, options),
+            () => OpenAtData(imagePath, header.DataOffset, options), options);
     }
 
     /// <summary>Reads a single-file NIfTI (.nii or .nii.gz content) from a stream.</summary>
@@ -200,7 +200,7 @@ public sealed class NiftiImage : IDisposable
     private static NiftiHeader ReadHeaderAndExtensions(Stream raw, string name, NiftiReadOptions options,
         bool leaveOpen, out IReadOnlyList<NiftiExtension> extensions, out Stream positionedAtData)
     {
-        var stream = NiftiStreams.Decompressed(raw, name, leaveOpen);
+        var stream = NiftiStreams.Decompressed(raw, name, leaveOpen, options.InflateAhead);
         try
         {
             var header = NiftiStreams.ReadHeader(stream, name);
@@ -243,9 +243,9 @@ public sealed class NiftiImage : IDisposable
         }
     }
 
-    private static Stream OpenAtData(string path, long offset)
+    private static Stream OpenAtData(string path, long offset, NiftiReadOptions options)
     {
-        var stream = NiftiStreams.Decompressed(OpenFile(path), path, leaveOpen: false);
+        var stream = NiftiStreams.Decompressed(OpenFile(path), path, leaveOpen: false, options.InflateAhead);
         try
         {
             if (NiftiStreams.Skip(stream, offset) < offset)

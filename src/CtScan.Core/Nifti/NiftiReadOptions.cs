@@ -30,4 +30,13 @@ public sealed record NiftiReadOptions
     /// Default 4 MiB.
     /// </summary>
     public long MaxDataOffsetGapBytes { get; init; } = DefaultMaxDataOffsetGapBytes;
+
+    /// <summary>
+    /// Inflate a gzipped file on a second thread, up to 1 MiB (4 chunks of 256 KiB) ahead of the reader, so inflating
+    /// can overlap decoding and preprocessing. The limits above apply as before (to what the reader consumes; the
+    /// thread inflates at most those 1 MiB more). Default off: on the shared 2-core machine it measured no gain (the
+    /// second core is rarely free, and every hand-over then waits for the scheduler); `ctscan bench --all-cores`
+    /// compares both ways (docs/benchmarks.md#inflate-in-ctscan-bench).
+    /// </summary>
+    public bool InflateAhead { get; init; }
 }

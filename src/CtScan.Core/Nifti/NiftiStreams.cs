@@ -9,13 +9,14 @@ internal static class NiftiStreams
 
     /// <summary>Returns a stream of the decompressed content if <paramref name="raw"/> starts with the gzip magic
     /// (whatever the file is called), else of <paramref name="raw"/> itself.</summary>
-    public static Stream Decompressed(Stream raw, string fileName, bool leaveOpen)
+    /// <param name="inflateAhead">Inflate on a second thread, ahead of the reader (<see cref="NiftiReadOptions.InflateAhead"/>).</param>
+    public static Stream Decompressed(Stream raw, string fileName, bool leaveOpen, bool inflateAhead = false)
     {
         var prefix = new byte[GzipMagic.Length];
         var n = raw.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false);
         var replay = new PrefixedStream(prefix[..n], raw, leaveOpen);
         return n == prefix.Length && prefix.AsSpan().SequenceEqual(GzipMagic)
-            ? new GzipVerifyingStream(replay, fileName, leaveOpen: false)
+            ? new GzipVerifyingStream(replay, fileName, leaveOpen: false, inflateAhead)
             : replay;
     }
 

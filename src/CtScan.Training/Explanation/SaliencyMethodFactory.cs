@@ -7,7 +7,7 @@ namespace CtScan.Training.Explanation;
 /// <summary>Opens the saliency method asked for, falling back to occlusion (with a note saying why) when Grad-CAM cannot run.</summary>
 public static class SaliencyMethodFactory
 {
-    /// <param name="modelDirectory">A model folder (model.onnx + manifest.json; for Grad-CAM also the TorchSharp checkpoint).</param>
+    /// <param name="modelDirectory">A model folder (model.onnx + manifest.json; for (Guided) Grad-CAM also the TorchSharp checkpoint).</param>
     /// <param name="method">A <see cref="ExplanationMethods"/> value.</param>
     /// <param name="sessionOptions">ONNX Runtime settings for occlusion.</param>
     /// <param name="note">Receives a line when the method differs from the one asked for.</param>
@@ -17,12 +17,13 @@ public static class SaliencyMethodFactory
         {
             case ExplanationMethods.Occlusion:
                 return OcclusionSensitivity.Open(modelDirectory, sessionOptions: sessionOptions);
-            case ExplanationMethods.GradCam:
-                if (GradCam.HasWeights(modelDirectory)) return GradCam.Open(modelDirectory);
-                note?.Invoke($"{modelDirectory} has no TorchSharp weights ({ModelCheckpoint.WeightsFileName} + {ModelCheckpoint.OptionsFileName}, as `ctscan train` writes in OUT/checkpoint): Grad-CAM needs them, so the map is made by occlusion");
+            case ExplanationMethods.GradCam or ExplanationMethods.GuidedGradCam:
+                bool guided = method == ExplanationMethods.GuidedGradCam;
+                if (GradCam.HasWeights(modelDirectory)) return GradCam.Open(modelDirectory, guided);
+                note?.Invoke($"{modelDirectory} has no TorchSharp weights ({ModelCheckpoint.WeightsFileName} + {ModelCheckpoint.OptionsFileName}, as `ctscan train` writes in OUT/checkpoint): {(guided ? "Guided Grad-CAM" : "Grad-CAM")} needs them, so the map is made by occlusion");
                 return OcclusionSensitivity.Open(modelDirectory, sessionOptions: sessionOptions);
             default:
-                throw new ArgumentException($"unknown explanation method '{method}'; expected {ExplanationMethods.Occlusion} or {ExplanationMethods.GradCam}", nameof(method));
+                throw new ArgumentException($"unknown explanation method '{method}'; expected {ExplanationMethods.Occlusion}, {ExplanationMethods.GradCam} or {ExplanationMethods.GuidedGradCam}", nameof(method));
         }
     }
 }

@@ -56,6 +56,42 @@ public sealed class GradCamTests
     }
 
     [Fact]
+    public void Explain_Guided_IsThePlainMapTimesAPositiveVoxelDetail_ZeroWhereThePlainMapIsZero()
+    {
+        var grid = ModelTestShapes.Small.Input;
+        var scan = Scan(grid);
+        using var plain = new GradCam(Model());
+        using var guided = new GradCam(Model(), guided: true);
+
+        var coarse = plain.Explain(scan);
+        var fine = guided.Explain(scan);
+
+        Assert.Equal(ExplanationMethods.GuidedGradCam, fine.Method);
+        Assert.Equal(coarse.ProbabilityAbnormal, fine.ProbabilityAbnormal, 6);
+        Assert.All(fine.Values, v => Assert.InRange(v, 0f, 1f));
+        Assert.Equal(1f, fine.Values.Max());
+        Assert.Contains("guided backpropagation", fine.Note);
+        for (int n = 0; n < fine.Values.Length; n++)
+            if (coarse.Values[n] == 0) Assert.Equal(0f, fine.Values[n]);
+        // Voxel detail: many more distinct values than the plain map's smooth interpolation between 2×2×2 cells.
+        Assert.True(fine.Values.Distinct().Count() > coarse.Values.Distinct().Count());
+    }
+
+    [Fact]
+    public void Explain_Guided_IsZeroWhereTheInputIsZero()
+    {
+        // The detail term is guided gradient × input: a voxel at the fill value 0 (air) carries no evidence.
+        var grid = ModelTestShapes.Small.Input;
+        var scan = Scan(grid);
+        for (int n = 0; n < scan.Length; n += 2) scan[n] = 0;
+        using var guided = new GradCam(Model(), guided: true);
+
+        var map = guided.Explain(scan);
+
+        for (int n = 0; n < scan.Length; n += 2) Assert.Equal(0f, map.Values[n]);
+    }
+
+    [Fact]
     public void Upsample_OneHotCell_PeaksAtItsReceptiveFieldCentre()
     {
         using var gradCam = new GradCam(Model());
@@ -90,6 +126,9 @@ public sealed class GradCamTests
             using var method = SaliencyMethodFactory.Open(folder.FullName, ExplanationMethods.GradCam, note: notes.Add);
             Assert.IsType<GradCam>(method);
             Assert.Single(notes);
+            using var guided = SaliencyMethodFactory.Open(folder.FullName, ExplanationMethods.GuidedGradCam, note: notes.Add);
+            Assert.Equal(ExplanationMethods.GuidedGradCam, Assert.IsType<GradCam>(guided).Method);
+            Assert.Single(notes);
         }
         finally
         {
@@ -99,5 +138,5 @@ public sealed class GradCamTests
 
     [Fact]
     public void Factory_UnknownMethod_NamesTheChoices() =>
-        Assert.Contains("occlusion or gradcam", Assert.Throws<ArgumentException>(() => SaliencyMethodFactory.Open(".", "lime")).Message);
+        Assert.Contains("occlusion, gradcam or guided-gradcam", Assert.Throws<ArgumentException>(() => SaliencyMethodFactory.Open(".", "lime")).Message);
 }
