@@ -24,16 +24,18 @@ public sealed class ModelQuantizeCommandTests : IDisposable
         return folder;
     }
 
-    private string Tensors(string folder, int count)
+    private string Tensors(string folder, int count) => Tensors(folder, count, Shape);
+
+    private string Tensors(string folder, int count, VolumeShape shape)
     {
         Directory.CreateDirectory(_temp.Path(folder));
         var random = new Random(7);
         for (int t = 0; t < count; t++)
         {
-            var data = new float[Shape.VoxelCount];
+            var data = new float[shape.VoxelCount];
             for (int n = 0; n < data.Length; n++) data[n] = random.NextSingle();
             using var file = File.Create(Path.Combine(_temp.Path(folder), $"t{t}.npy"));
-            NpyFile.Write(file, new Float32Tensor(data, Shape));
+            NpyFile.Write(file, new Float32Tensor(data, shape));
         }
         return _temp.Path(folder);
     }
@@ -70,5 +72,55 @@ public sealed class ModelQuantizeCommandTests : IDisposable
         Assert.NotEqual(0, exit);
         Assert.Contains(_temp.Path("nowhere"), error);
         Assert.False(File.Exists(_temp.Path("int8/manifest.json")));
+    }
+
+    /// <summary>The bundled demo model (64×64×46) and labelled phantoms for it: CT-0/ and CT-23/ under "labelled".</summary>
+    private async Task<(string Model, string Labelled)> DemoModelAndPhantomsAsync()
+    {
+        string model = _temp.Path("demo");
+        Directory.CreateDirectory(model);
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "demo-model")))
+            File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        string labelled = _temp.Path("labelled");
+        var (exit, _, error) = await CliRunner.RunAsync("phantoms", "--out", labelled, "--count", "8", "--seed", "40", "--shape", "64", "64", "46");
+        Assert.True(exit == 0, error);
+        return (model, labelled);
+    }
+
+    [Fact]
+    public async Task Quantize_WithValidation_ScoresBothModels_KeepsACopyWhoseAucIsNotLower()
+    {
+        var (model, labelled) = await DemoModelAndPhantomsAsync();
+        Directory.CreateDirectory(_temp.Path("calibration"));
+        foreach (var (scan, n) in Directory.EnumerateFiles(labelled, "*.nii.gz", SearchOption.AllDirectories).Order().Select((s, n) => (s, n)))
+            Assert.Equal(0, (await CliRunner.RunAsync("preprocess", scan, _temp.Path($"calibration/t{n}.npy"), "--target", "64", "64", "46")).ExitCode);
+
+        var (exit, stdout, error) = await CliRunner.RunAsync("model", "quantize", model, "--out", _temp.Path("int8"), "--calibration", _temp.Path("calibration"),
+            "--validation", labelled);
+
+        Assert.True(exit == 0, error);
+        var figures = System.Text.RegularExpressions.Regex.Match(stdout, @"validation on 8 labelled scans .*: AUC float32 ([0-9.]+), int8 ([0-9.]+)");
+        Assert.True(figures.Success, stdout);
+        Assert.True(double.Parse(figures.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)
+                    >= double.Parse(figures.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), stdout);
+        Assert.True(File.Exists(_temp.Path("int8/manifest.json")));
+    }
+
+    [Fact]
+    public async Task Quantize_WithValidation_ACopyThatRanksWorse_IsRemovedAndTheCommandFails()
+    {
+        var (model, labelled) = await DemoModelAndPhantomsAsync();
+        // Ranges from the median of noise: every layer quantized, its activations clipped far below what scans reach.
+        string noise = Tensors("noise", 2, new VolumeShape(64, 64, 46));
+
+        var (exit, stdout, error) = await CliRunner.RunAsync("model", "quantize", model, "--out", _temp.Path("int8"), "--calibration", noise,
+            "--percentile", "50.01", "--max-logit-error", "0", "--validation", labelled);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("the int8 copy ranks worse than", error);
+        Assert.Matches(@"lower AUC|different label for [1-8] of 8 scans", error);
+        Assert.Contains(labelled, error);
+        Assert.False(File.Exists(_temp.Path("int8/manifest.json")), stdout);
+        Assert.False(File.Exists(_temp.Path("int8/model.onnx")));
     }
 }

@@ -1,6 +1,9 @@
 using System.CommandLine;
+using System.Globalization;
+using CtScan.Cli.Evaluation;
 using CtScan.Contracts;
 using CtScan.Quantization;
+using CtScan.Scoring;
 using CtScan.Tensors;
 
 namespace CtScan.Cli.Commands;
@@ -35,11 +38,16 @@ internal static class ModelQuantizeCommand
             DefaultValueFactory = _ => ModelQuantizerOptions.DefaultPercentile,
         };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads for calibration (0: one per core)", DefaultValueFactory = _ => 0 };
+        var validation = new Option<DirectoryInfo?>("--validation")
+        {
+            Description = "Labelled scans (normal/ and abnormal/, or labels.csv, as `ctscan evaluate` reads them): score them with both models " +
+                          "and keep the int8 copy only if its AUC there is not lower than the float32 model's and its labels agree for at least 99 % of them",
+        };
         var command = new Command("quantize", "Write an int8 (static, per-channel) copy of a model folder, calibrated on preprocessed tensors")
         {
-            source, output, calibration, limit, version, keepFloat, tolerance, percentile, threads,
+            source, output, calibration, limit, version, keepFloat, tolerance, percentile, threads, validation,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
         {
             var files = CalibrationFiles(parse.GetRequiredValue(calibration));
             var report = ModelQuantizer.Quantize(parse.GetRequiredValue(source).FullName, parse.GetRequiredValue(output).FullName, files, new ModelQuantizerOptions
@@ -52,13 +60,30 @@ internal static class ModelQuantizeCommand
                 Percentile = parse.GetValue(percentile),
             }, ct);
             stdout.WriteLine($"quantized {report.Manifest.Quantization!.SourceVersion} → {report.Manifest.Version}: int8 [{string.Join(", ", report.QuantizedConvs)}], " +
-                             $"kept float [{string.Join(", ", report.KeptFloat)}], max |Δlogit| on the calibration tensors {report.MaxLogitError:F3}, " +
+                             $"kept float [{string.Join(", ", report.KeptFloat)}], max |Δlogit| on the calibration tensors {(double.IsNaN(report.MaxLogitError) ? "not measured (--max-logit-error 0)" : report.MaxLogitError.ToString("F3", CultureInfo.InvariantCulture))}, " +
                              $"{report.SourceBytes / 1024.0:F0} KiB → {report.QuantizedBytes / 1024.0:F0} KiB, calibrated on {report.Manifest.Quantization.CalibrationTensors} tensor(s) " +
                              $"(fingerprint {report.Manifest.Quantization.CalibrationFingerprint[..12]})");
+            if (parse.GetValue(validation) is { } data)
+                await CheckOnLabelledScansAsync(stdout, parse.GetRequiredValue(source).FullName, parse.GetRequiredValue(output).FullName, data.FullName, parse.GetValue(threads), ct);
             stdout.WriteLine(ContractsJson.Serialize(report.Manifest));
-            return Task.CompletedTask;
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>
+    /// Scores <paramref name="data"/> with both models; an int8 copy whose AUC is lower, or whose labels differ for more than 1 % of the scans, is removed (its model.onnx and
+    /// manifest.json), so what is left in the folder can be published with the float32 model's valAuc honestly.
+    /// </summary>
+    private static async Task CheckOnLabelledScansAsync(TextWriter stdout, string float32Folder, string int8Folder, string data, int threads, CancellationToken ct)
+    {
+        var outcome = await QuantizedModelCheck.RunAsync(float32Folder, int8Folder, data, threads, ct);
+        stdout.WriteLine(outcome.Summary);
+        if (outcome.Passed) return;
+        // The manifest first: a folder with a manifest always has its model (ModelFolder.Write's order, reversed).
+        File.Delete(Path.Combine(int8Folder, ModelFolder.ManifestFileName));
+        File.Delete(Path.Combine(int8Folder, ModelManifest.DefaultModelFile));
+        throw new InvalidDataException($"the int8 copy ranks worse than {float32Folder} on {data}: {outcome.Failure}; it was removed from {int8Folder}. " +
+                                       "Keep more layers float (a lower --max-logit-error, or --keep-float) or calibrate on more tensors");
     }
 
     /// <summary>The .npy files named, folders expanded (not recursively); a path that is neither is an error naming it.</summary>
