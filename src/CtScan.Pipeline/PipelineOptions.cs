@@ -122,6 +122,13 @@ public sealed record PipelineOptions
     /// </summary>
     public int MaxConcurrentInferences { get; init; } = 1;
 
+    /// <summary>
+    /// The most score requests one inference takes (<c>CtScan__MaxInferenceBatch</c>; default 1): requests that arrive
+    /// while an inference runs are scored together in the next one (<see cref="InferenceBatcher"/>). Each scan of a batch
+    /// adds its activations (~250 MB for the seed-size model), so the Azure template sets it from the instance memory.
+    /// </summary>
+    public int MaxInferenceBatch { get; init; } = 1;
+
     /// <summary>The storage clients' retry policy; null: the Azure SDK's defaults (right for the hosts).</summary>
     public StorageRetry? StorageRetry { get; init; }
 
@@ -205,6 +212,17 @@ public sealed record PipelineOptions
             options = options with { PendingSweepIngestedGrace = TimeSpan.FromSeconds(ParseDouble("CtScan__PendingIngestedGraceSeconds", ingestedGrace)) };
         if (Get("CtScan__MaxConcurrentInferences") is { } inferences)
             options = options with { MaxConcurrentInferences = (int)ParseDouble("CtScan__MaxConcurrentInferences", inferences) };
+        if (Get("CtScan__MaxInferenceBatch") is { } inferenceBatch)
+            options = options with { MaxInferenceBatch = (int)ParseDouble("CtScan__MaxInferenceBatch", inferenceBatch) };
+        if (Get("CtScan__OnnxSpinning") is { } spinning)
+            options = options with
+            {
+                OnnxScorerOptions = options.OnnxScorerOptions with
+                {
+                    AllowSpinning = bool.TryParse(spinning, out var spin) ? spin
+                        : throw new PipelineConfigurationException($"CtScan__OnnxSpinning: expected true or false; got '{spinning}'"),
+                },
+            };
         if (Get("CtScan__IntraOpThreads") is { } threads)
             options = options with { OnnxScorerOptions = options.OnnxScorerOptions with { IntraOpThreads = (int)ParseDouble("CtScan__IntraOpThreads", threads) } };
         if (Get("CtScan__MaxScanBytes") is { } max)
@@ -268,6 +286,8 @@ public sealed record PipelineOptions
             throw new PipelineConfigurationException($"MaxScanBytes must be positive; got {MaxScanBytes}");
         if (MaxConcurrentInferences is < 1 or > 64)
             throw new PipelineConfigurationException($"MaxConcurrentInferences must lie in [1, 64]; got {MaxConcurrentInferences}");
+        if (MaxInferenceBatch is < 1 or > 64)
+            throw new PipelineConfigurationException($"MaxInferenceBatch must lie in [1, 64]; got {MaxInferenceBatch}");
         if (MaxDequeueCount <= 0)
             throw new PipelineConfigurationException($"MaxDequeueCount must be positive; got {MaxDequeueCount}");
         if (RetryWindow <= TimeSpan.Zero || RetryBaseDelay <= TimeSpan.Zero || RetryMaxDelay < RetryBaseDelay)

@@ -77,7 +77,7 @@ internal static partial class BenchPipelineCommand
             // The host reads its settings as the local host does: --host-setting, then this environment (inherited), over the defaults.
             string? Setting(string key) => key == "AzureWebJobsStorage" ? azurite.ConnectionString : hostSettings.GetValueOrDefault(key) ?? Environment.GetEnvironmentVariable(key);
             var hostOptions = PipelineOptions.FromSettings(Setting);
-            stdout.WriteLine($"host concurrency: {HostConcurrency.Describe(Path.Combine(AppContext.BaseDirectory, "host.json"), Setting)}; {hostOptions.MaxConcurrentInferences} inference(s) at a time, {hostOptions.OnnxScorerOptions.IntraOpThreads} intra-op threads, ONNX Runtime arena {(hostOptions.OnnxScorerOptions.EnableCpuMemArena ? "on" : "off")}");
+            stdout.WriteLine($"host concurrency: {HostConcurrency.Describe(Path.Combine(AppContext.BaseDirectory, "host.json"), Setting)}; {hostOptions.MaxConcurrentInferences} inference(s) at a time of up to {hostOptions.MaxInferenceBatch} scan(s), {hostOptions.OnnxScorerOptions.IntraOpThreads} intra-op threads (spinning {(hostOptions.OnnxScorerOptions.AllowSpinning ? "on" : "off")}), ONNX Runtime arena {(hostOptions.OnnxScorerOptions.EnableCpuMemArena ? "on" : "off")}");
 
             // 1. Latency: one scan at a time.
             stdout.WriteLine($"latency: {runs} sequential runs of one {size} int16 .nii.gz phantom (a warm-up first)");
@@ -201,23 +201,41 @@ internal static partial class BenchPipelineCommand
         throw new TimeoutException($"no result for {name} after {timeout.TotalSeconds:F0} s");
     }
 
+    /// <summary>
+    /// Waits for every scan's result. Each round lists the results under the names' common prefix (one request) and
+    /// reads only the new ones: polling every pending name would cost Azurite, on the same cores, more than the pipeline.
+    /// </summary>
     internal static async Task<List<ScanResult>> WaitAllAsync(PipelineServices services, IReadOnlyList<string> names, TimeSpan timeout, CancellationToken ct)
     {
-        var pending = new HashSet<string>(names);
+        var pending = names.ToDictionary(ScanNames.ResultBlobName, name => name, StringComparer.Ordinal);
+        string prefix = CommonPrefix(pending.Keys);
         var results = new List<ScanResult>();
         var clock = Stopwatch.StartNew();
         while (pending.Count > 0)
         {
             if (clock.Elapsed > timeout) throw new TimeoutException($"{pending.Count} of {names.Count} scans have no result after {timeout.TotalMinutes:F0} min");
-            foreach (var name in pending.ToList())
-                if ((await services.Results.TryReadAsync(ScanNames.ResultBlobName(name), ct))?.Result is { } result)
+            await foreach (var blob in services.Clients.Results.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = prefix }, ct))
+                if (pending.ContainsKey(blob.Name) && (await services.Results.TryReadAsync(blob.Name, ct))?.Result is { } result)
                 {
                     results.Add(result);
-                    pending.Remove(name);
+                    pending.Remove(blob.Name);
                 }
             if (pending.Count > 0) await Task.Delay(200, ct);
         }
         return results;
+    }
+
+    private static string CommonPrefix(IEnumerable<string> names)
+    {
+        string? prefix = null;
+        foreach (var name in names)
+        {
+            if (prefix is null) { prefix = name; continue; }
+            int n = 0;
+            while (n < prefix.Length && n < name.Length && prefix[n] == name[n]) n++;
+            prefix = prefix[..n];
+        }
+        return prefix ?? "";
     }
 
     /// <summary>Where one scan's time went, in ms, from the result's timings and timestamps.</summary>
