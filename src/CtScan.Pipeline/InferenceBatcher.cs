@@ -47,6 +47,12 @@ public sealed class InferenceBatcher
     /// <summary>Scans scored so far (over all batches).</summary>
     public int Scans => Volatile.Read(ref _scans);
 
+    /// <summary>Requests waiting for a batch now.</summary>
+    public int Waiting
+    {
+        get { lock (_lock) return _pending.Count; }
+    }
+
     /// <summary>The largest batch run so far.</summary>
     public int LargestBatch => Volatile.Read(ref _largest);
 
