@@ -117,6 +117,7 @@ internal static partial class BenchPipelineCommand
             int scored = batchResults.Count(r => r.Status == ScanStatus.Scored);
             stdout.WriteLine($"throughput: {batch} × {size} uploaded in {uploadSeconds:F1} s, all results after {seconds:F1} s → {batch / seconds * 60:F1} scans/min ({scored} scored; {host.Swept} picked up by the pending-scan sweep so far)");
             ThroughputReport.Print(stdout, batch, cpuStart, cpuUploaded, cpuEnd, batchResults, uploads, host.TriggerStart);
+            stdout.WriteLine($"  blob trigger so far: PreprocessScan ran {host.PreprocessRuns} times for {runs + 1 + batch} uploads; {host.AlreadyIngested} found the scan already ingested (re-fired by the content tag's metadata write)");
             await Task.Delay(TimeSpan.FromSeconds(1.5), ct); // a fresh stats snapshot
             var afterBatch = HostStats.TryRead(statsFile) ?? throw new InvalidOperationException($"the host wrote no stats to {statsFile}");
             stdout.WriteLine($"scoring host after the batch: working set {afterBatch.WorkingSetBytes / 1048576.0:F0} MiB, peak {afterBatch.PeakWorkingSetBytes / 1048576.0:F0} MiB");
@@ -298,6 +299,12 @@ internal static partial class BenchPipelineCommand
 
         /// <summary>Scans the pending-scan sweep re-ingested (the blob trigger had not picked them up).</summary>
         public int Swept => Log.Split('\n').Count(line => line.Contains("Re-ingested ", StringComparison.Ordinal));
+
+        /// <summary>PreprocessScan invocations so far (one per upload, plus re-fires).</summary>
+        public int PreprocessRuns => Log.Split('\n').Count(line => line.Contains("Executing 'PreprocessScan'", StringComparison.Ordinal));
+
+        /// <summary>PreprocessScan invocations that found the blob already ingested (the trigger re-fired on the content tag's write).</summary>
+        public int AlreadyIngested => Log.Split('\n').Count(line => line.Contains("already ingested (its blob carries the content tag)", StringComparison.Ordinal));
 
         /// <summary>Starts the host; <paramref name="environment"/> adds to (or overrides) the settings below, e.g. TMPDIR for a private temp folder.</summary>
         public static async Task<HostProcess> StartAsync(string connection, string workingDirectory, string statsFile, CancellationToken ct,
