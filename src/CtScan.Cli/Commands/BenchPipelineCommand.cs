@@ -36,13 +36,14 @@ internal static partial class BenchPipelineCommand
             Description = "KEY=VALUE app setting for the scoring host, repeatable (e.g. CtScan__MaxInferenceBatch=1, extensions__queues__batchSize=4 over host.json)",
             AllowMultipleArgumentsPerToken = false,
         };
+        var hostDll = new Option<FileInfo?>("--host-dll") { Description = "CtScan.LocalHost.dll of another build to run as the scoring host (default: the one beside ctscan), e.g. to compare a branch with main under the same bench" };
         var command = new Command("pipeline", "Benchmark the local pipeline: upload-to-result latency and its parts, throughput and where the cores' time went, host memory")
         {
-            scans, size.Option, runs, memoryScans, model, hostSettings,
+            scans, size.Option, runs, memoryScans, model, hostSettings, hostDll,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
             RunAsync(stdout, size.GetValue(parse), Math.Max(1, parse.GetValue(runs)), Math.Max(1, parse.GetValue(scans)),
-                Math.Max(0, parse.GetValue(memoryScans)), parse.GetValue(model), ParseSettings(parse.GetValue(hostSettings) ?? []), ct), cancellationToken));
+                Math.Max(0, parse.GetValue(memoryScans)), parse.GetValue(model), ParseSettings(parse.GetValue(hostSettings) ?? []), parse.GetValue(hostDll), ct), cancellationToken));
         return command;
     }
 
@@ -60,8 +61,9 @@ internal static partial class BenchPipelineCommand
     }
 
     private static async Task RunAsync(TextWriter stdout, VolumeShape size, int runs, int batch, int memoryScans, DirectoryInfo? modelOption,
-        IReadOnlyDictionary<string, string> hostSettings, CancellationToken ct)
+        IReadOnlyDictionary<string, string> hostSettings, FileInfo? hostDll, CancellationToken ct)
     {
+        if (hostDll is { Exists: false }) throw new FileNotFoundException($"--host-dll {hostDll.FullName} does not exist", hostDll.FullName);
         var temp = Directory.CreateTempSubdirectory("ctscan-bench-pipeline-");
         try
         {
@@ -71,13 +73,14 @@ internal static partial class BenchPipelineCommand
             await services.Storage.EnsureCreatedAsync(ct);
             var published = await services.Registry.PublishAsync(modelDirectory, new PublishOptions { Promote = true, Force = true }, ct);
             string statsFile = Path.Combine(temp.FullName, "host-stats.json");
-            await using var host = await HostProcess.StartAsync(azurite.ConnectionString, temp.FullName, statsFile, ct, hostSettings);
+            await using var host = await HostProcess.StartAsync(azurite.ConnectionString, temp.FullName, statsFile, ct, hostSettings, hostDll?.FullName);
+            if (hostDll is not null) stdout.WriteLine($"scoring host: {hostDll.FullName}");
             stdout.WriteLine($"model {published.Version}; local host pid {host.Id} (queues polled ≤ 1 s; blob trigger: Azurite container scan every 2 s); {Environment.ProcessorCount} cores");
             foreach (var (key, value) in hostSettings) stdout.WriteLine($"host setting {key}={value}");
             // The host reads its settings as the local host does: --host-setting, then this environment (inherited), over the defaults.
             string? Setting(string key) => key == "AzureWebJobsStorage" ? azurite.ConnectionString : hostSettings.GetValueOrDefault(key) ?? Environment.GetEnvironmentVariable(key);
             var hostOptions = PipelineOptions.FromSettings(Setting);
-            stdout.WriteLine($"host concurrency: {HostConcurrency.Describe(Path.Combine(AppContext.BaseDirectory, "host.json"), Setting)}; {hostOptions.MaxConcurrentInferences} inference(s) at a time of up to {hostOptions.MaxInferenceBatch} scan(s), {hostOptions.OnnxScorerOptions.IntraOpThreads} intra-op threads (spinning {(hostOptions.OnnxScorerOptions.AllowSpinning ? "on" : "off")}), ONNX Runtime arena {(hostOptions.OnnxScorerOptions.EnableCpuMemArena ? "on" : "off")}");
+            stdout.WriteLine($"host concurrency: {HostConcurrency.Describe(Path.Combine(hostDll?.DirectoryName ?? AppContext.BaseDirectory, "host.json"), Setting)}; {(hostDll is null ? "" : "as this build reads the settings: ")}{hostOptions.MaxConcurrentInferences} inference(s) at a time of up to {hostOptions.MaxInferenceBatch} scan(s), {hostOptions.OnnxScorerOptions.IntraOpThreads} intra-op threads (spinning {(hostOptions.OnnxScorerOptions.AllowSpinning ? "on" : "off")}), ONNX Runtime arena {(hostOptions.OnnxScorerOptions.EnableCpuMemArena ? "on" : "off")}");
 
             // 1. Latency: one scan at a time.
             stdout.WriteLine($"latency: {runs} sequential runs of one {size} int16 .nii.gz phantom (a warm-up first)");
@@ -307,10 +310,11 @@ internal static partial class BenchPipelineCommand
         public int AlreadyIngested => Log.Split('\n').Count(line => line.Contains("already ingested (its blob carries the content tag)", StringComparison.Ordinal));
 
         /// <summary>Starts the host; <paramref name="environment"/> adds to (or overrides) the settings below, e.g. TMPDIR for a private temp folder.</summary>
+        /// <param name="hostDll">The host's CtScan.LocalHost.dll; null: the one beside ctscan.</param>
         public static async Task<HostProcess> StartAsync(string connection, string workingDirectory, string statsFile, CancellationToken ct,
-            IReadOnlyDictionary<string, string>? environment = null)
+            IReadOnlyDictionary<string, string>? environment = null, string? hostDll = null)
         {
-            string dll = Path.Combine(AppContext.BaseDirectory, "CtScan.LocalHost.dll");
+            string dll = hostDll ?? Path.Combine(AppContext.BaseDirectory, "CtScan.LocalHost.dll");
             var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var a in new[] { dll, "--connection", connection, "--stats-file", statsFile }) start.ArgumentList.Add(a);
             start.Environment["extensions__queues__maxPollingInterval"] = "00:00:01";
