@@ -88,21 +88,12 @@ public sealed class OnnxScorer : IDisposable
         ScoreBatch(scan, 1, cancellationToken)[0];
 
     /// <summary>Scores <paramref name="count"/> scans stored one after another in <paramref name="scans"/>.</summary>
+    /// <exception cref="InvalidModelOutputException">The model gave one of them no probability (the first such is thrown).</exception>
     public IReadOnlyList<ScanScore> ScoreBatch(ReadOnlyMemory<float> scans, int count, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        if (scans.Length != count * VoxelsPerScan)
-            throw new ArgumentException(
-                $"{count} scan(s) of {Manifest.InputVolume} need {count * VoxelsPerScan} values; got {scans.Length}", nameof(scans));
-
+        var each = ScoreEach(scans, count, cancellationToken);
         var scores = new ScanScore[count];
-        for (int first = 0; first < count; first += _maxBatch)
-        {
-            int chunk = Math.Min(_maxBatch, count - first);
-            var outputs = Run(scans.Slice((int)(first * VoxelsPerScan), (int)(chunk * VoxelsPerScan)), chunk, cancellationToken);
-            for (int n = 0; n < chunk; n++) scores[first + n] = ToScore(outputs[n]);
-        }
+        for (int n = 0; n < count; n++) scores[n] = each[n].Error is { } error ? throw error : each[n].Score;
         return scores;
     }
 
