@@ -223,6 +223,15 @@ public sealed record PipelineOptions
                         : throw new PipelineConfigurationException($"CtScan__OnnxSpinning: expected true or false; got '{spinning}'"),
                 },
             };
+        if (Get("CtScan__OnnxArena") is { } arena)
+            options = options with
+            {
+                OnnxScorerOptions = options.OnnxScorerOptions with
+                {
+                    EnableCpuMemArena = bool.TryParse(arena, out var on) ? on
+                        : throw new PipelineConfigurationException($"CtScan__OnnxArena: expected true or false; got '{arena}'"),
+                },
+            };
         if (Get("CtScan__IntraOpThreads") is { } threads)
             options = options with { OnnxScorerOptions = options.OnnxScorerOptions with { IntraOpThreads = (int)ParseDouble("CtScan__IntraOpThreads", threads) } };
         if (Get("CtScan__MaxScanBytes") is { } max)

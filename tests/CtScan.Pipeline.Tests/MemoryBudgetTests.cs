@@ -80,6 +80,7 @@ public sealed class MemoryBudgetTests(AzuriteFixture azurite)
             ["CtScan__IntraOpThreads"] = "4",
             ["CtScan__MaxInferenceBatch"] = "3",
             ["CtScan__OnnxSpinning"] = "true",
+            ["CtScan__OnnxArena"] = "true",
         };
 
         var options = PipelineOptions.FromSettings(key => settings.GetValueOrDefault(key));
@@ -88,7 +89,8 @@ public sealed class MemoryBudgetTests(AzuriteFixture azurite)
         Assert.Equal(3, options.MaxInferenceBatch);
         Assert.True(options.OnnxScorerOptions.AllowSpinning);
         Assert.Equal(4, options.OnnxScorerOptions.IntraOpThreads);
-        Assert.False(options.OnnxScorerOptions.EnableCpuMemArena);
+        Assert.True(options.OnnxScorerOptions.EnableCpuMemArena);
+        Assert.False(options.OnnxScorerOptions.EnableMemoryPattern);
     }
 
     [Fact]
@@ -104,7 +106,8 @@ public sealed class MemoryBudgetTests(AzuriteFixture azurite)
     [InlineData("CtScan__MaxInferenceBatch", "0", "MaxInferenceBatch must lie in [1, 64]; got 0")]
     [InlineData("CtScan__MaxInferenceBatch", "65", "MaxInferenceBatch must lie in [1, 64]; got 65")]
     [InlineData("CtScan__OnnxSpinning", "sometimes", "CtScan__OnnxSpinning: expected true or false; got 'sometimes'")]
-    public void FromSettings_BadBatchOrSpinning_NamesTheSetting(string key, string value, string message)
+    [InlineData("CtScan__OnnxArena", "1", "CtScan__OnnxArena: expected true or false; got '1'")]
+    public void FromSettings_BadBatchSpinningOrArena_NamesTheSetting(string key, string value, string message)
     {
         var error = Assert.Throws<PipelineConfigurationException>(() => PipelineOptions.FromSettings(
             name => name == "AzureWebJobsStorage" ? "UseDevelopmentStorage=true" : name == key ? value : null));
