@@ -38,13 +38,14 @@ public sealed class InferenceSettingsTests(MainTemplateFixture main)
     private static JsonNode HostJson() => JsonNode.Parse(File.ReadAllText(Path.Combine(BicepCli.RepositoryRoot, "host.json")))!;
 
     [Fact]
-    public void AppSettings_OneInferenceOfOneScanAtATime_NoSpinning_ThreadsFollowTheCores()
+    public void AppSettings_OneInferenceOfOneScanAtATime_NoSpinning_ArenaOn_ThreadsFollowTheCores()
     {
         // Set in the template, where an operator sees and changes them, not left to the code's defaults.
         var literal = LiteralSettings(main);
         Assert.Equal("1", literal.GetValueOrDefault("CtScan__MaxConcurrentInferences"));
         Assert.Equal("1", literal.GetValueOrDefault("CtScan__MaxInferenceBatch"));
         Assert.Equal("false", literal.GetValueOrDefault("CtScan__OnnxSpinning"));
+        Assert.Equal("true", literal.GetValueOrDefault("CtScan__OnnxArena"));
 
         var options = AppOptions(main);
         Assert.Equal(1, options.MaxConcurrentInferences);
@@ -52,7 +53,8 @@ public sealed class InferenceSettingsTests(MainTemplateFixture main)
         Assert.False(options.OnnxScorerOptions.AllowSpinning);
         // Not set in the template: one thread per core of the instance, whatever its size.
         Assert.Equal(Environment.ProcessorCount, options.OnnxScorerOptions.IntraOpThreads);
-        Assert.False(options.OnnxScorerOptions.EnableCpuMemArena);
+        // The arena keeps one inference's activations, which the memory plan counts once (ScanMemorySizingTests).
+        Assert.True(options.OnnxScorerOptions.EnableCpuMemArena);
     }
 
     [Fact]

@@ -65,7 +65,7 @@ public sealed class MemoryBudgetTests(AzuriteFixture azurite)
         Assert.Equal(1, options.MaxConcurrentInferences);
         Assert.Equal(1, options.MaxInferenceBatch);
         Assert.Equal(Environment.ProcessorCount, options.OnnxScorerOptions.IntraOpThreads);
-        Assert.False(options.OnnxScorerOptions.EnableCpuMemArena);
+        Assert.True(options.OnnxScorerOptions.EnableCpuMemArena); // one inference's activations kept for the next
         Assert.False(options.OnnxScorerOptions.EnableMemoryPattern);
         Assert.False(options.OnnxScorerOptions.AllowSpinning);
     }
@@ -80,7 +80,7 @@ public sealed class MemoryBudgetTests(AzuriteFixture azurite)
             ["CtScan__IntraOpThreads"] = "4",
             ["CtScan__MaxInferenceBatch"] = "3",
             ["CtScan__OnnxSpinning"] = "true",
-            ["CtScan__OnnxArena"] = "true",
+            ["CtScan__OnnxArena"] = "false",
         };
 
         var options = PipelineOptions.FromSettings(key => settings.GetValueOrDefault(key));
@@ -89,7 +89,7 @@ public sealed class MemoryBudgetTests(AzuriteFixture azurite)
         Assert.Equal(3, options.MaxInferenceBatch);
         Assert.True(options.OnnxScorerOptions.AllowSpinning);
         Assert.Equal(4, options.OnnxScorerOptions.IntraOpThreads);
-        Assert.True(options.OnnxScorerOptions.EnableCpuMemArena);
+        Assert.False(options.OnnxScorerOptions.EnableCpuMemArena);
         Assert.False(options.OnnxScorerOptions.EnableMemoryPattern);
     }
 
