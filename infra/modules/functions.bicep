@@ -133,6 +133,28 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
           value: string(scanMemoryBudgetMiB[string(instanceMemoryMB)] * 1048576)
         }
         {
+          // One inference at a time per instance, of one scan: each inference already uses every core, and each scan in
+          // it holds ~250 MB of activations, which the instance's memory plan leaves room for once (docs/operations.md,
+          // "Memory budget of the scoring app"; batches measured no cheaper per scan on CPU).
+          name: 'CtScan__MaxConcurrentInferences'
+          value: '1'
+        }
+        {
+          name: 'CtScan__MaxInferenceBatch'
+          value: '1'
+        }
+        {
+          // ONNX Runtime's threads sleep between operators instead of spinning: preprocessing shares the cores.
+          name: 'CtScan__OnnxSpinning'
+          value: 'false'
+        }
+        {
+          // With one inference of one scan at a time, ONNX Runtime's arena keeps that inference's activations for the
+          // next (counted once in the memory plan) instead of the kernel zeroing ~300 MB afresh for every scan.
+          name: 'CtScan__OnnxArena'
+          value: 'true'
+        }
+        {
           // Scan names may identify patients: by default the pipeline's logs name scans by content hash.
           name: 'CtScan__LogScanNames'
           value: string(logScanNames)

@@ -193,7 +193,8 @@ public sealed class ExplainRequestHandler : IDisposable
         {
             // The same cache folder the scoring step's ModelProvider uses for this version.
             var (directory, _) = await _registry.GetCachedAsync(model.Version, model.Sha256, _clients.Options.EffectiveModelCacheDirectory, cancellationToken).ConfigureAwait(false);
-            return OcclusionSensitivity.Open(directory, _clients.Options.Occlusion, _clients.Options.OnnxScorerOptions);
+            // No arena: an occlusion session's peak would otherwise stay for good beside the scorer's.
+            return OcclusionSensitivity.Open(directory, _clients.Options.Occlusion, _clients.Options.OnnxScorerOptions with { EnableCpuMemArena = false });
         }
         finally
         {

@@ -19,7 +19,8 @@ public sealed class PipelineServices : IDisposable
         Models = new ModelProvider(Registry, Clients.Options, logs.CreateLogger<ModelProvider>(), timeProvider, Inferences);
         Results = new ResultStore(Clients);
         Ingestor = new ScanIngestor(Clients, Models, Results, logs.CreateLogger<ScanIngestor>(), timeProvider);
-        Scorer = new ScoreRequestHandler(Clients, Models, Ingestor, Results, logs.CreateLogger<ScoreRequestHandler>(), timeProvider, Inferences);
+        Batcher = new InferenceBatcher(Inferences, options.MaxInferenceBatch);
+        Scorer = new ScoreRequestHandler(Clients, Models, Ingestor, Results, logs.CreateLogger<ScoreRequestHandler>(), timeProvider, Batcher);
         Retries = new RetrySchedule(Clients.Options, logs.CreateLogger<RetrySchedule>(), timeProvider);
         Poison = new PoisonHandler(Clients, Results, logs.CreateLogger<PoisonHandler>(), timeProvider, Ingestor, Retries);
         ScoreQueue = new ScoreRequestRetrier(Clients, Scorer, Poison, Retries, logs.CreateLogger<ScoreRequestRetrier>());
@@ -37,6 +38,9 @@ public sealed class PipelineServices : IDisposable
 
     /// <summary>The instance's bound on concurrent inferences (the memory budget).</summary>
     public InferenceGate Inferences { get; }
+
+    /// <summary>Gathers waiting score requests into one inference (<see cref="PipelineOptions.MaxInferenceBatch"/>), through <see cref="Inferences"/>.</summary>
+    public InferenceBatcher Batcher { get; }
     public PoisonHandler Poison { get; }
 
     /// <summary>When failed work is tried again (<see cref="PipelineOptions.RetryWindow"/> and the delays).</summary>

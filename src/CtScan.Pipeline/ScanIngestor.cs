@@ -100,6 +100,9 @@ public class ScanIngestor
     /// <summary>Whether this ingestor was asked to ingest <paramref name="scanName"/> since it was created (the pending-scan sweep asks).</summary>
     public bool HasSeen(string scanName) => _seen.ContainsKey(scanName);
 
+    /// <summary>The ETag each blob got from this ingestor's own content tag (bounded like <see cref="_seen"/>).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ETag> _tagged = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Reads the blob <paramref name="scanName"/> from <c>scans</c> in one request (so its content and ETag belong
     /// together) and ingests it as that version: the score request carries the ETag, and the blob is tagged with the
@@ -112,6 +115,7 @@ public class ScanIngestor
         ArgumentNullException.ThrowIfNull(scanName);
         // Storage refuses some unsafe names (".." segments) outright; their rejection does not depend on the content.
         if (ScanNames.UnsafeReason(scanName) is not null) return await IngestAsync(scanName, Stream.Null, IngestSource.Unversioned, cancellationToken).ConfigureAwait(false);
+        if (!requeue && await TryOwnTagAsync(scanName, cancellationToken).ConfigureAwait(false) is { } skipped) return skipped;
         Response<BlobDownloadStreamingResult> download;
         try
         {
@@ -126,6 +130,28 @@ public class ScanIngestor
         string? tagged = details.Metadata.TryGetValue(ContentMetadata.Sha256, out var t) ? t : null;
         await using var content = download.Value.Content;
         return await IngestAsync(scanName, content, new IngestSource(details.ETag, tagged, requeue), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The trigger fired again for this ingestor's own tag write (the blob still has the ETag that write gave it, so
+    /// nothing changed since): skipped with one properties request instead of reading and hashing the whole scan again,
+    /// which would hold a blob trigger slot as long as ingesting it did. Null when that is not known to be so.
+    /// </summary>
+    private async Task<IngestResult?> TryOwnTagAsync(string scanName, CancellationToken cancellationToken)
+    {
+        if (!_tagged.TryGetValue(scanName, out var taggedETag)) return null;
+        BlobProperties properties;
+        try
+        {
+            properties = (await _clients.Scans.GetBlobClient(scanName).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+        }
+        catch (RequestFailedException error) when (error.Status == 404)
+        {
+            return null; // the full path reports it gone
+        }
+        if (properties.ETag != taggedETag || !properties.Metadata.TryGetValue(ContentMetadata.Sha256, out var sha)) return null;
+        _logger.LogInformation("Skipped {Scan} ({Sha256}): already ingested (its blob carries the content tag)", ScanLogName.Of(Options, scanName, sha), sha);
+        return new IngestResult(scanName, false, sha, null, false, null, null, null, new Dictionary<string, double>());
     }
 
     /// <summary>Ingests bytes handed over without a blob version (tests, tools): never judged stale, the blob is not tagged.</summary>
@@ -200,7 +226,9 @@ public class ScanIngestor
         {
             var properties = (await blob.GetPropertiesAsync(new BlobRequestConditions { IfMatch = etag }, cancellationToken).ConfigureAwait(false)).Value;
             var metadata = new Dictionary<string, string>(properties.Metadata) { [ContentMetadata.Sha256] = sha };
-            await blob.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = etag }, cancellationToken).ConfigureAwait(false);
+            var tagged = await blob.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = etag }, cancellationToken).ConfigureAwait(false);
+            if (_tagged.Count >= SeenLimit) _tagged.Clear(); // forgetting only costs a full read of a re-fired blob
+            _tagged[scanName] = tagged.Value.ETag;
         }
         catch (RequestFailedException error) when (error.Status is 404 or 409 or 412)
         {

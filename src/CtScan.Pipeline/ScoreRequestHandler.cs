@@ -31,12 +31,12 @@ public class ScoreRequestHandler
     private readonly TimeProvider _time;
     private readonly ScanFreshness _freshness;
 
-    private readonly InferenceGate _inferences;
+    private readonly InferenceBatcher _inferences;
 
     protected ScoreRequestHandler()
     {
         _freshness = null!;
-        _inferences = new InferenceGate(1);
+        _inferences = new InferenceBatcher(new InferenceGate(1), 1);
         _clients = null!;
         _models = null!;
         _ingestor = null!;
@@ -45,9 +45,9 @@ public class ScoreRequestHandler
         _time = TimeProvider.System;
     }
 
-    /// <param name="inferences">The instance's inference bound (default: a gate of <see cref="PipelineOptions.MaxConcurrentInferences"/> slots).</param>
+    /// <param name="inferences">The instance's inference batches (default: batches of <see cref="PipelineOptions.MaxInferenceBatch"/> through a gate of <see cref="PipelineOptions.MaxConcurrentInferences"/> slots).</param>
     public ScoreRequestHandler(PipelineClients clients, ModelProvider models, ScanIngestor ingestor, ResultStore results,
-        ILogger<ScoreRequestHandler>? logger = null, TimeProvider? timeProvider = null, InferenceGate? inferences = null)
+        ILogger<ScoreRequestHandler>? logger = null, TimeProvider? timeProvider = null, InferenceBatcher? inferences = null)
     {
         _clients = clients ?? throw new ArgumentNullException(nameof(clients));
         _models = models ?? throw new ArgumentNullException(nameof(models));
@@ -56,7 +56,7 @@ public class ScoreRequestHandler
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         _freshness = new ScanFreshness(clients);
-        _inferences = inferences ?? new InferenceGate(clients.Options.MaxConcurrentInferences);
+        _inferences = inferences ?? new InferenceBatcher(new InferenceGate(clients.Options.MaxConcurrentInferences), clients.Options.MaxInferenceBatch);
     }
 
     /// <summary>Scores the request in <paramref name="message"/> (the queue message text, a JSON <see cref="ScoreRequest"/>).</summary>
@@ -132,22 +132,16 @@ public class ScoreRequestHandler
             if (!float.IsFinite(v))
                 return await WriteAsync(Reject(request, ScanErrorCodes.NonFiniteValues, $"tensor {tensorName} holds NaN or infinite values", timings, total), version, rebuilt, cancellationToken).ConfigureAwait(false);
 
-        step.Restart();
-        ScanScore score;
-        try
-        {
-            using (await _inferences.EnterAsync(cancellationToken).ConfigureAwait(false))
-            {
-                timings["inferenceWait"] = step.Elapsed.TotalMilliseconds;
-                step.Restart();
-                score = lease.Scorer.Score(tensor.Data, cancellationToken);
-            }
-        }
-        catch (InvalidModelOutputException error)
+        // Scored in a batch with the requests waiting beside it; the model's error for this scan is this scan's alone.
+        var batched = await _inferences.ScoreAsync(lease.Scorer, tensor.Data, cancellationToken).ConfigureAwait(false);
+        timings["inferenceWait"] = batched.Wait.TotalMilliseconds;
+        timings["inference"] = batched.Inference.TotalMilliseconds;
+        timings["inferenceBatch"] = batched.BatchSize;
+        if (batched.Error is { } modelError)
         {
             // The model's fault and not transient: a failed result now, never a retry loop into the poison queue.
-            _logger.LogError("Model {Version} gave no probability for {Scan}: {Error}", manifest.Version, ScanLogName.Of(_clients.Options, request.Scan, request.Sha256), error.Message);
-            var failed = Fail(request, ScanErrorCodes.InvalidModelOutput, $"{request.Scan}: {error.Message}", timings, total) with
+            _logger.LogError("Model {Version} gave no probability for {Scan}: {Error}", manifest.Version, ScanLogName.Of(_clients.Options, request.Scan, request.Sha256), modelError.Message);
+            var failed = Fail(request, ScanErrorCodes.InvalidModelOutput, $"{request.Scan}: {modelError.Message}", timings, total) with
             {
                 Model = lease.Reference,
                 Input = DescribeInput(request.Sha256, metadata),
@@ -155,7 +149,7 @@ public class ScoreRequestHandler
             };
             return await WriteAsync(failed, version, rebuilt, cancellationToken).ConfigureAwait(false);
         }
-        timings["inference"] = step.Elapsed.TotalMilliseconds;
+        var score = batched.Score;
         if (metadata.TryGetValue(TensorMetadata.PreprocessMs, out var preprocessMs)
             && double.TryParse(preprocessMs, NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
             timings["preprocess"] = ms;

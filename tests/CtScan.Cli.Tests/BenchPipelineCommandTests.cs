@@ -48,10 +48,36 @@ public sealed class BenchPipelineCommandTests
         Assert.Equal(rate, Number(throughput.Groups[3].Value), rate * 0.05 / seconds + 0.05);
         Assert.Equal("2", throughput.Groups[4].Value);
 
+        // Where the cores' time went: each process's CPU seconds, whole = upload + after, per scan = whole / 2.
+        Assert.Matches(@"where the \d+ cores' time went \(core-seconds, from /proc\): upload phase [\d.]+ s, then [\d.]+ s to the last result; load average [\d.]+ at the start, [\d.]+ at the end", stdout);
+        foreach (string process in new[] { "scoring host (preprocess, score, storage)", "Azurite (node)", "bench (uploads, result polling)", "idle" })
+        {
+            var cpu = Regex.Match(stdout, $@"^\s+{Regex.Escape(process)}\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s*$", RegexOptions.Multiline);
+            Assert.True(cpu.Success, $"no CPU row '{process}' in:\n{stdout}");
+            double upload = Number(cpu.Groups[1].Value), after = Number(cpu.Groups[2].Value), whole = Number(cpu.Groups[3].Value), perScan = Number(cpu.Groups[4].Value);
+            Assert.Equal(upload + after, whole, 0.11);
+            Assert.Equal(whole / 2, perScan, 0.06);
+            if (process != "idle") Assert.True(whole > 0, $"{process} used no CPU: {cpu.Value}");
+        }
+        Assert.Matches(@"compute bound on \d+ idle cores: scoring host alone \d+ scans/min \([\d.]+ core-s a scan\)", stdout);
+        Assert.Matches(@"inference [\d.]+ \(batches of 1\.0 on average\)", stdout);
+        var trigger = Regex.Match(stdout, @"PreprocessScan ran (\d+) times for 4 uploads; (\d+) found the scan already ingested");
+        Assert.True(trigger.Success, stdout);
+        Assert.True(int.Parse(trigger.Groups[1].Value, CultureInfo.InvariantCulture) >= 4, trigger.Value);
+
         // One wave of two small scans; the host keeps exactly one ONNX Runtime session for the one model version.
         var memory = Regex.Match(stdout, @"^\s+2\s+(\d+)\s+(\d+)\s+(\d+)\s+1/1\s*$", RegexOptions.Multiline);
         Assert.True(memory.Success, stdout);
         Assert.True(Number(memory.Groups[2].Value) >= Number(memory.Groups[1].Value), "peak ≥ working set");
+    }
+
+    [Fact]
+    public async Task BenchPipeline_HostSettingWithoutEquals_Exits2NamingIt()
+    {
+        var (exit, _, error) = await CliRunner.RunAsync("bench", "pipeline", "--host-setting", "CtScan__MaxInferenceBatch");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--host-setting 'CtScan__MaxInferenceBatch' is not KEY=VALUE", error);
     }
 
     [Fact]

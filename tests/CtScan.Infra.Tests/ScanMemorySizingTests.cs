@@ -18,9 +18,22 @@ public sealed class ScanMemorySizingTests(MainTemplateFixture main)
     /// <summary>The Functions host and the OS (docs/operations.md keeps 512 MiB of a 2048 MB instance for them).</summary>
     private const long HostAndSystem = 512 * MiB;
 
-    /// <summary>The worker without scans: runtime, ONNX Runtime session and one inference's ~300 MB of activations
-    /// (docs/operations.md measured 1045–1311 MiB for the whole worker with scans in flight).</summary>
-    private const long ModelAllowance = 1024 * MiB;
+    /// <summary>The worker without scans or inferences: runtime, ONNX Runtime session, tensors in hand.</summary>
+    internal const long WorkerBase = 724 * MiB;
+
+    /// <summary>One seed-size scan's activations in an inference (the first convolution's output alone is 252 MB).</summary>
+    internal const long ActivationsPerScan = 300 * MiB;
+
+    /// <summary>The worker with the inferences the template's settings allow at once: one inference of one scan is
+    /// 1024 MiB (docs/operations.md measured 1045–1311 MiB for the whole worker with scans in flight).</summary>
+    private long ModelAllowance
+    {
+        get
+        {
+            var options = InferenceSettingsTests.AppOptions(main);
+            return WorkerBase + options.MaxConcurrentInferences * options.MaxInferenceBatch * ActivationsPerScan;
+        }
+    }
 
     private const string Expression = "[string(mul(variables('scanMemoryBudgetMiB')[string(parameters('instanceMemoryMB'))], 1048576))]";
 
@@ -71,6 +84,7 @@ public sealed class ScanMemorySizingTests(MainTemplateFixture main)
     {
         int atOnce = ScansPreprocessedAtOnce();
         Assert.Equal(2, atOnce);
+        Assert.Equal(1024 * MiB, ModelAllowance);
         foreach (int instanceMB in AllowedInstanceSizes())
         {
             long budget = OptionsUnder(BudgetSetting(instanceMB)).WorkBudget.MaxMemoryBytes;

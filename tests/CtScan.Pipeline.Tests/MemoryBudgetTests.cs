@@ -63,9 +63,11 @@ public sealed class MemoryBudgetTests(AzuriteFixture azurite)
         var options = PipelineOptions.FromSettings(key => key == "AzureWebJobsStorage" ? "UseDevelopmentStorage=true" : null);
 
         Assert.Equal(1, options.MaxConcurrentInferences);
+        Assert.Equal(1, options.MaxInferenceBatch);
         Assert.Equal(Environment.ProcessorCount, options.OnnxScorerOptions.IntraOpThreads);
-        Assert.False(options.OnnxScorerOptions.EnableCpuMemArena);
+        Assert.True(options.OnnxScorerOptions.EnableCpuMemArena); // one inference's activations kept for the next
         Assert.False(options.OnnxScorerOptions.EnableMemoryPattern);
+        Assert.False(options.OnnxScorerOptions.AllowSpinning);
     }
 
     [Fact]
@@ -76,13 +78,19 @@ public sealed class MemoryBudgetTests(AzuriteFixture azurite)
             ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
             ["CtScan__MaxConcurrentInferences"] = "2",
             ["CtScan__IntraOpThreads"] = "4",
+            ["CtScan__MaxInferenceBatch"] = "3",
+            ["CtScan__OnnxSpinning"] = "true",
+            ["CtScan__OnnxArena"] = "false",
         };
 
         var options = PipelineOptions.FromSettings(key => settings.GetValueOrDefault(key));
 
         Assert.Equal(2, options.MaxConcurrentInferences);
+        Assert.Equal(3, options.MaxInferenceBatch);
+        Assert.True(options.OnnxScorerOptions.AllowSpinning);
         Assert.Equal(4, options.OnnxScorerOptions.IntraOpThreads);
         Assert.False(options.OnnxScorerOptions.EnableCpuMemArena);
+        Assert.False(options.OnnxScorerOptions.EnableMemoryPattern);
     }
 
     [Fact]
@@ -92,6 +100,19 @@ public sealed class MemoryBudgetTests(AzuriteFixture azurite)
             key => key switch { "AzureWebJobsStorage" => "UseDevelopmentStorage=true", "CtScan__MaxConcurrentInferences" => "0", _ => null }));
 
         Assert.Equal("MaxConcurrentInferences must lie in [1, 64]; got 0", error.Message);
+    }
+
+    [Theory]
+    [InlineData("CtScan__MaxInferenceBatch", "0", "MaxInferenceBatch must lie in [1, 64]; got 0")]
+    [InlineData("CtScan__MaxInferenceBatch", "65", "MaxInferenceBatch must lie in [1, 64]; got 65")]
+    [InlineData("CtScan__OnnxSpinning", "sometimes", "CtScan__OnnxSpinning: expected true or false; got 'sometimes'")]
+    [InlineData("CtScan__OnnxArena", "1", "CtScan__OnnxArena: expected true or false; got '1'")]
+    public void FromSettings_BadBatchSpinningOrArena_NamesTheSetting(string key, string value, string message)
+    {
+        var error = Assert.Throws<PipelineConfigurationException>(() => PipelineOptions.FromSettings(
+            name => name == "AzureWebJobsStorage" ? "UseDevelopmentStorage=true" : name == key ? value : null));
+
+        Assert.Equal(message, error.Message);
     }
 
     [Fact]

@@ -139,6 +139,41 @@ public sealed class ReplacedScanTests(AzuriteFixture azurite)
         Assert.NotNull(first.Request!.ScanETag);
     }
 
+    [Fact]
+    public async Task IngestBlob_RefiredByItsOwnTag_SkippedWithoutReadingTheScan()
+    {
+        await using var t = await ContextAsync(azurite);
+        byte[] bytes = t.Phantom(PhantomLabel.Normal, seed: 67);
+        await UploadAsync(t, bytes);
+        var blob = t.Services.Clients.Scans.GetBlobClient(Name);
+
+        var first = (await t.Services.Ingestor.IngestBlobAsync(Name))!;
+        var refired = (await t.Services.Ingestor.IngestBlobAsync(Name))!;
+        // Another host never saw the tag written: it reads and hashes the scan to trust the tag.
+        var otherHost = new ScanIngestor(t.Services.Clients, t.Services.Models, t.Services.Results);
+        var elsewhere = (await otherHost.IngestBlobAsync(Name))!;
+
+        Assert.True(first.Queued);
+        Assert.True(first.TimingsMs.ContainsKey("read"));
+        Assert.False(refired.Queued);
+        Assert.False(refired.TimingsMs.ContainsKey("read")); // one properties request, no download
+        Assert.Equal(Sha256Hex.Of(bytes), refired.Sha256);
+        Assert.False(elsewhere.Queued);
+        Assert.True(elsewhere.TimingsMs.ContainsKey("read"));
+
+        // Any other write since the tag (here metadata only, the tag kept) moves the ETag: read and hashed again.
+        var metadata = (await blob.GetPropertiesAsync()).Value.Metadata;
+        metadata["ward"] = "7";
+        await blob.SetMetadataAsync(metadata);
+        var afterWrite = (await t.Services.Ingestor.IngestBlobAsync(Name))!;
+        Assert.False(afterWrite.Queued);
+        Assert.True(afterWrite.TimingsMs.ContainsKey("read"));
+
+        // New content under the same name is ingested.
+        await UploadAsync(t, t.Phantom(PhantomLabel.Abnormal, seed: 68));
+        Assert.True((await t.Services.Ingestor.IngestBlobAsync(Name))!.Queued);
+    }
+
     [Theory]
     [InlineData("corrupt")]
     [InlineData("foreign")]

@@ -31,18 +31,39 @@ internal static partial class BenchPipelineCommand
         var runs = new Option<int>("--runs") { Description = "Sequential latency runs (one scan each)", DefaultValueFactory = _ => 5 };
         var memoryScans = new Option<int>("--memory-scans") { Description = "Small scans (64×64×16) for the memory check, in waves of 50", DefaultValueFactory = _ => 200 };
         var model = new Option<DirectoryInfo?>("--model") { Description = "Model folder to serve (default: a seed-size 128×128×64, width 1 model with random weights, exported on the fly: the real inference cost; the demo model is much smaller)" };
-        var command = new Command("pipeline", "Benchmark the local pipeline: upload-to-result latency and its parts, throughput, host memory")
+        var hostSettings = new Option<string[]>("--host-setting")
         {
-            scans, size.Option, runs, memoryScans, model,
+            Description = "KEY=VALUE app setting for the scoring host, repeatable (e.g. CtScan__MaxInferenceBatch=1, extensions__queues__batchSize=4 over host.json)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var hostDll = new Option<FileInfo?>("--host-dll") { Description = "CtScan.LocalHost.dll of another build to run as the scoring host (default: the one beside ctscan), e.g. to compare a branch with main under the same bench" };
+        var command = new Command("pipeline", "Benchmark the local pipeline: upload-to-result latency and its parts, throughput and where the cores' time went, host memory")
+        {
+            scans, size.Option, runs, memoryScans, model, hostSettings, hostDll,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, (stdout, ct) =>
             RunAsync(stdout, size.GetValue(parse), Math.Max(1, parse.GetValue(runs)), Math.Max(1, parse.GetValue(scans)),
-                Math.Max(0, parse.GetValue(memoryScans)), parse.GetValue(model), ct), cancellationToken));
+                Math.Max(0, parse.GetValue(memoryScans)), parse.GetValue(model), ParseSettings(parse.GetValue(hostSettings) ?? []), parse.GetValue(hostDll), ct), cancellationToken));
         return command;
     }
 
-    private static async Task RunAsync(TextWriter stdout, VolumeShape size, int runs, int batch, int memoryScans, DirectoryInfo? modelOption, CancellationToken ct)
+    /// <summary>--host-setting values as a dictionary; a value without '=' or with an empty key is refused naming it.</summary>
+    internal static Dictionary<string, string> ParseSettings(IEnumerable<string> values)
     {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            int equals = value.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0) throw new ArgumentException($"--host-setting '{value}' is not KEY=VALUE (e.g. CtScan__MaxInferenceBatch=1)");
+            settings[value[..equals]] = value[(equals + 1)..];
+        }
+        return settings;
+    }
+
+    private static async Task RunAsync(TextWriter stdout, VolumeShape size, int runs, int batch, int memoryScans, DirectoryInfo? modelOption,
+        IReadOnlyDictionary<string, string> hostSettings, FileInfo? hostDll, CancellationToken ct)
+    {
+        if (hostDll is { Exists: false }) throw new FileNotFoundException($"--host-dll {hostDll.FullName} does not exist", hostDll.FullName);
         var temp = Directory.CreateTempSubdirectory("ctscan-bench-pipeline-");
         try
         {
@@ -52,11 +73,14 @@ internal static partial class BenchPipelineCommand
             await services.Storage.EnsureCreatedAsync(ct);
             var published = await services.Registry.PublishAsync(modelDirectory, new PublishOptions { Promote = true, Force = true }, ct);
             string statsFile = Path.Combine(temp.FullName, "host-stats.json");
-            await using var host = await HostProcess.StartAsync(azurite.ConnectionString, temp.FullName, statsFile, ct);
+            await using var host = await HostProcess.StartAsync(azurite.ConnectionString, temp.FullName, statsFile, ct, hostSettings, hostDll?.FullName);
+            if (hostDll is not null) stdout.WriteLine($"scoring host: {hostDll.FullName}");
             stdout.WriteLine($"model {published.Version}; local host pid {host.Id} (queues polled ≤ 1 s; blob trigger: Azurite container scan every 2 s); {Environment.ProcessorCount} cores");
-            // The host reads its settings as the local host does: this environment (inherited), over the defaults.
-            var hostOptions = PipelineOptions.FromSettings(key => key == "AzureWebJobsStorage" ? azurite.ConnectionString : Environment.GetEnvironmentVariable(key));
-            stdout.WriteLine($"host concurrency: {HostConcurrency.Describe(Path.Combine(AppContext.BaseDirectory, "host.json"))}; {hostOptions.MaxConcurrentInferences} inference(s) at a time, {hostOptions.OnnxScorerOptions.IntraOpThreads} intra-op threads, ONNX Runtime arena {(hostOptions.OnnxScorerOptions.EnableCpuMemArena ? "on" : "off")}");
+            foreach (var (key, value) in hostSettings) stdout.WriteLine($"host setting {key}={value}");
+            // The host reads its settings as the local host does: --host-setting, then this environment (inherited), over the defaults.
+            string? Setting(string key) => key == "AzureWebJobsStorage" ? azurite.ConnectionString : hostSettings.GetValueOrDefault(key) ?? Environment.GetEnvironmentVariable(key);
+            var hostOptions = PipelineOptions.FromSettings(Setting);
+            stdout.WriteLine($"host concurrency: {HostConcurrency.Describe(Path.Combine(hostDll?.DirectoryName ?? AppContext.BaseDirectory, "host.json"), Setting)}; {(hostDll is null ? "" : "as this build reads the settings: ")}{hostOptions.MaxConcurrentInferences} inference(s) at a time of up to {hostOptions.MaxInferenceBatch} scan(s), {hostOptions.OnnxScorerOptions.IntraOpThreads} intra-op threads (spinning {(hostOptions.OnnxScorerOptions.AllowSpinning ? "on" : "off")}), ONNX Runtime arena {(hostOptions.OnnxScorerOptions.EnableCpuMemArena ? "on" : "off")}");
 
             // 1. Latency: one scan at a time.
             stdout.WriteLine($"latency: {runs} sequential runs of one {size} int16 .nii.gz phantom (a warm-up first)");
@@ -84,14 +108,19 @@ internal static partial class BenchPipelineCommand
                 lock (files) files.Add(file);
                 return ValueTask.CompletedTask;
             });
+            var cpuStart = CpuSample.Take(host.Id, azurite.ProcessId);
             var clock = Stopwatch.StartNew();
-            var names = await UploadAllAsync(services, files.Select((f, i) => ($"bench/batch/{i}.nii.gz", f)), ct);
+            var uploads = await UploadTimedAsync(services, files.Select((f, i) => ($"bench/batch/{i}.nii.gz", f)), ct);
             double uploadSeconds = clock.Elapsed.TotalSeconds;
-            var batchResults = await WaitAllAsync(services, names, TimeSpan.FromMinutes(20), ct);
+            var cpuUploaded = CpuSample.Take(host.Id, azurite.ProcessId);
+            var batchResults = await WaitAllAsync(services, [.. uploads.Keys], TimeSpan.FromMinutes(20), ct);
             double seconds = clock.Elapsed.TotalSeconds;
+            var cpuEnd = CpuSample.Take(host.Id, azurite.ProcessId);
             foreach (var file in files) File.Delete(file);
             int scored = batchResults.Count(r => r.Status == ScanStatus.Scored);
             stdout.WriteLine($"throughput: {batch} × {size} uploaded in {uploadSeconds:F1} s, all results after {seconds:F1} s → {batch / seconds * 60:F1} scans/min ({scored} scored; {host.Swept} picked up by the pending-scan sweep so far)");
+            ThroughputReport.Print(stdout, batch, cpuStart, cpuUploaded, cpuEnd, batchResults, uploads, host.TriggerStart);
+            stdout.WriteLine($"  blob trigger so far: PreprocessScan ran {host.PreprocessRuns} times for {runs + 1 + batch} uploads; {host.AlreadyIngested} found the scan already ingested (re-fired by the content tag's metadata write)");
             await Task.Delay(TimeSpan.FromSeconds(1.5), ct); // a fresh stats snapshot
             var afterBatch = HostStats.TryRead(statsFile) ?? throw new InvalidOperationException($"the host wrote no stats to {statsFile}");
             stdout.WriteLine($"scoring host after the batch: working set {afterBatch.WorkingSetBytes / 1048576.0:F0} MiB, peak {afterBatch.PeakWorkingSetBytes / 1048576.0:F0} MiB");
@@ -153,6 +182,18 @@ internal static partial class BenchPipelineCommand
         return [.. list.Select(s => s.Name)];
     }
 
+    /// <summary>Uploads like <see cref="UploadAllAsync"/>, recording when each upload finished.</summary>
+    private static async Task<Dictionary<string, DateTimeOffset>> UploadTimedAsync(PipelineServices services, IEnumerable<(string Name, string File)> scans, CancellationToken ct)
+    {
+        var done = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(scans.ToList(), new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = 8 }, async (scan, token) =>
+        {
+            await services.Clients.Scans.GetBlobClient(scan.Name).UploadAsync(scan.File, token);
+            lock (done) done[scan.Name] = DateTimeOffset.UtcNow;
+        });
+        return done;
+    }
+
     private static async Task<(ScanResult Result, DateTimeOffset Seen)> WaitAsync(PipelineServices services, string name, TimeSpan timeout, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
@@ -164,23 +205,41 @@ internal static partial class BenchPipelineCommand
         throw new TimeoutException($"no result for {name} after {timeout.TotalSeconds:F0} s");
     }
 
+    /// <summary>
+    /// Waits for every scan's result. Each round lists the results under the names' common prefix (one request) and
+    /// reads only the new ones: polling every pending name would cost Azurite, on the same cores, more than the pipeline.
+    /// </summary>
     internal static async Task<List<ScanResult>> WaitAllAsync(PipelineServices services, IReadOnlyList<string> names, TimeSpan timeout, CancellationToken ct)
     {
-        var pending = new HashSet<string>(names);
+        var pending = names.ToDictionary(ScanNames.ResultBlobName, name => name, StringComparer.Ordinal);
+        string prefix = CommonPrefix(pending.Keys);
         var results = new List<ScanResult>();
         var clock = Stopwatch.StartNew();
         while (pending.Count > 0)
         {
             if (clock.Elapsed > timeout) throw new TimeoutException($"{pending.Count} of {names.Count} scans have no result after {timeout.TotalMinutes:F0} min");
-            foreach (var name in pending.ToList())
-                if ((await services.Results.TryReadAsync(ScanNames.ResultBlobName(name), ct))?.Result is { } result)
+            await foreach (var blob in services.Clients.Results.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = prefix }, ct))
+                if (pending.ContainsKey(blob.Name) && (await services.Results.TryReadAsync(blob.Name, ct))?.Result is { } result)
                 {
                     results.Add(result);
-                    pending.Remove(name);
+                    pending.Remove(blob.Name);
                 }
             if (pending.Count > 0) await Task.Delay(200, ct);
         }
         return results;
+    }
+
+    private static string CommonPrefix(IEnumerable<string> names)
+    {
+        string? prefix = null;
+        foreach (var name in names)
+        {
+            if (prefix is null) { prefix = name; continue; }
+            int n = 0;
+            while (n < prefix.Length && n < name.Length && prefix[n] == name[n]) n++;
+            prefix = prefix[..n];
+        }
+        return prefix ?? "";
     }
 
     /// <summary>Where one scan's time went, in ms, from the result's timings and timestamps.</summary>
@@ -244,11 +303,18 @@ internal static partial class BenchPipelineCommand
         /// <summary>Scans the pending-scan sweep re-ingested (the blob trigger had not picked them up).</summary>
         public int Swept => Log.Split('\n').Count(line => line.Contains("Re-ingested ", StringComparison.Ordinal));
 
+        /// <summary>PreprocessScan invocations so far (one per upload, plus re-fires).</summary>
+        public int PreprocessRuns => Log.Split('\n').Count(line => line.Contains("Executing 'PreprocessScan'", StringComparison.Ordinal));
+
+        /// <summary>PreprocessScan invocations that found the blob already ingested (the trigger re-fired on the content tag's write).</summary>
+        public int AlreadyIngested => Log.Split('\n').Count(line => line.Contains("already ingested (its blob carries the content tag)", StringComparison.Ordinal));
+
         /// <summary>Starts the host; <paramref name="environment"/> adds to (or overrides) the settings below, e.g. TMPDIR for a private temp folder.</summary>
+        /// <param name="hostDll">The host's CtScan.LocalHost.dll; null: the one beside ctscan.</param>
         public static async Task<HostProcess> StartAsync(string connection, string workingDirectory, string statsFile, CancellationToken ct,
-            IReadOnlyDictionary<string, string>? environment = null)
+            IReadOnlyDictionary<string, string>? environment = null, string? hostDll = null)
         {
-            string dll = Path.Combine(AppContext.BaseDirectory, "CtScan.LocalHost.dll");
+            string dll = hostDll ?? Path.Combine(AppContext.BaseDirectory, "CtScan.LocalHost.dll");
             var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var a in new[] { dll, "--connection", connection, "--stats-file", statsFile }) start.ArgumentList.Add(a);
             start.Environment["extensions__queues__maxPollingInterval"] = "00:00:01";
@@ -315,12 +381,15 @@ internal static partial class BenchPipelineCommand
 /// <summary>The queue and blob trigger concurrency a host.json allows, in words.</summary>
 internal static class HostConcurrency
 {
-    public static string Describe(string hostJsonPath)
+    /// <param name="setting">App settings over host.json (<c>extensions__queues__batchSize</c> …), as the host reads them; null: none.</param>
+    public static string Describe(string hostJsonPath, Func<string, string?>? setting = null)
     {
         if (!File.Exists(hostJsonPath)) return $"no {hostJsonPath}";
         var extensions = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(hostJsonPath))?["extensions"];
-        int batch = (int?)extensions?["queues"]?["batchSize"] ?? 16, threshold = (int?)extensions?["queues"]?["newBatchThreshold"] ?? batch / 2;
-        int blobs = (int?)extensions?["blobs"]?["maxDegreeOfParallelism"] ?? 8 * Environment.ProcessorCount;
+        int? Over(string key) => setting?.Invoke(key) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : null;
+        int batch = Over("extensions__queues__batchSize") ?? (int?)extensions?["queues"]?["batchSize"] ?? 16;
+        int threshold = Over("extensions__queues__newBatchThreshold") ?? (int?)extensions?["queues"]?["newBatchThreshold"] ?? batch / 2;
+        int blobs = Over("extensions__blobs__maxDegreeOfParallelism") ?? (int?)extensions?["blobs"]?["maxDegreeOfParallelism"] ?? 8 * Environment.ProcessorCount;
         return $"up to {batch + threshold} queue messages per queue function (batchSize {batch} + newBatchThreshold {threshold}), {blobs} blob trigger(s) at once";
     }
 }

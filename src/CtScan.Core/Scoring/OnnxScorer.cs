@@ -7,6 +7,9 @@ namespace CtScan.Scoring;
 /// <summary>A scored scan: the probability of abnormal findings and the label the manifest's threshold gives it.</summary>
 public readonly record struct ScanScore(double ProbabilityAbnormal, string Label);
 
+/// <summary>One scan's answer within a batch: its score, or why the model gave it none (its batch-mates keep theirs).</summary>
+public readonly record struct BatchScore(ScanScore Score, InvalidModelOutputException? Error);
+
 /// <summary>
 /// Scores preprocessed scans with one ONNX model: one <see cref="InferenceSession"/> for the scorer's lifetime (creating
 /// one is expensive; <c>Run</c> is thread-safe), so keep one scorer per model version and share it.
@@ -85,7 +88,20 @@ public sealed class OnnxScorer : IDisposable
         ScoreBatch(scan, 1, cancellationToken)[0];
 
     /// <summary>Scores <paramref name="count"/> scans stored one after another in <paramref name="scans"/>.</summary>
+    /// <exception cref="InvalidModelOutputException">The model gave one of them no probability (the first such is thrown).</exception>
     public IReadOnlyList<ScanScore> ScoreBatch(ReadOnlyMemory<float> scans, int count, CancellationToken cancellationToken = default)
+    {
+        var each = ScoreEach(scans, count, cancellationToken);
+        var scores = new ScanScore[count];
+        for (int n = 0; n < count; n++) scores[n] = each[n].Error is { } error ? throw error : each[n].Score;
+        return scores;
+    }
+
+    /// <summary>
+    /// Scores <paramref name="count"/> scans like <see cref="ScoreBatch"/>, but checks each scan's output on its own: a
+    /// scan the model answers with no probability gets its <see cref="BatchScore.Error"/>, the others their scores.
+    /// </summary>
+    public IReadOnlyList<BatchScore> ScoreEach(ReadOnlyMemory<float> scans, int count, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
@@ -93,12 +109,16 @@ public sealed class OnnxScorer : IDisposable
             throw new ArgumentException(
                 $"{count} scan(s) of {Manifest.InputVolume} need {count * VoxelsPerScan} values; got {scans.Length}", nameof(scans));
 
-        var scores = new ScanScore[count];
+        var scores = new BatchScore[count];
         for (int first = 0; first < count; first += _maxBatch)
         {
             int chunk = Math.Min(_maxBatch, count - first);
             var outputs = Run(scans.Slice((int)(first * VoxelsPerScan), (int)(chunk * VoxelsPerScan)), chunk, cancellationToken);
-            for (int n = 0; n < chunk; n++) scores[first + n] = ToScore(outputs[n]);
+            for (int n = 0; n < chunk; n++)
+            {
+                try { scores[first + n] = new BatchScore(ToScore(outputs[n]), null); }
+                catch (InvalidModelOutputException error) { scores[first + n] = new BatchScore(default, error); }
+            }
         }
         return scores;
     }
