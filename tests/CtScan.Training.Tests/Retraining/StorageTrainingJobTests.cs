@@ -13,8 +13,10 @@ namespace CtScan.Training.Tests.Retraining;
 /// <summary>
 /// The retraining job (<see cref="StorageTrainingJob"/>) against a real Azurite, through its typed options and report:
 /// first model promoted, a worse one kept out by the gate, <c>Force</c> promotes it, and the pipeline then serves the
-/// newly published version.
+/// newly published version. It trains, so it runs alone (<see cref="Training.TorchGlobalState"/>): a Grad-CAM or
+/// training test running beside it drew from torch's global generator and its first model's AUC fell to 0.75.
 /// </summary>
+[Collection(Training.TorchGlobalState.Name)]
 public sealed class StorageTrainingJobTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     [Fact]
