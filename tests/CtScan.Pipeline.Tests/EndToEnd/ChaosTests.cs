@@ -200,7 +200,10 @@ public sealed partial class ChaosTests(EndToEndFixture e2e, ITestOutputHelper ou
                     etags[blob.Name] = blob.Properties.ETag!.Value;
                 }
             }
-            catch (Exception error) when (error is Azure.RequestFailedException or AggregateException or HttpRequestException) { }
+            // Stopped while a listing was in flight: the SDK throws the cancellation from inside the request.
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return; }
+            // Storage down: refused, or a request that timed out (the SDK's network timeout is a TaskCanceledException).
+            catch (Exception error) when (error is Azure.RequestFailedException or AggregateException or HttpRequestException or OperationCanceledException) { }
             try { await Task.Delay(250, cancellationToken); }
             catch (OperationCanceledException) { return; }
         }
