@@ -129,27 +129,11 @@ internal static class BenchColdStartCommand
 
     private static async Task<Dictionary<string, double>> ChildAsync(string connection, string cache, bool usesProvider, CancellationToken ct)
     {
-        string dll = typeof(BenchColdStartCommand).Assembly.Location;
-        string apphost = Path.Combine(Path.GetDirectoryName(dll)!, OperatingSystem.IsWindows() ? "ctscan.exe" : "ctscan");
-        var start = new ProcessStartInfo(File.Exists(apphost) ? apphost : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (!File.Exists(apphost)) start.ArgumentList.Add(dll);
-        foreach (var argument in (string[])["bench", "coldstart", "--child-connection", connection, "--child-cache", cache, .. usesProvider ? (string[])["--child-provider"] : []])
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
-        var output = process.StandardOutput.ReadToEndAsync(ct);
-        var errors = process.StandardError.ReadToEndAsync(ct);
-        try
-        {
-            await process.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        string line = (await output).Split('\n').FirstOrDefault(l => l.StartsWith(ChildMarker, StringComparison.Ordinal))
-                      ?? throw new InvalidOperationException($"the cold-start child exited {process.ExitCode} without its figures: {(await errors).Trim()}");
-        if (process.ExitCode != 0) throw new InvalidOperationException($"the cold-start child exited {process.ExitCode}: {(await errors).Trim()}");
+        var child = await ChildProcess.RunCtscanAsync(
+            ["bench", "coldstart", "--child-connection", connection, "--child-cache", cache, .. usesProvider ? (string[])["--child-provider"] : []], ct);
+        string line = child.Output.Split('\n').FirstOrDefault(l => l.StartsWith(ChildMarker, StringComparison.Ordinal))
+                      ?? throw new InvalidOperationException($"the cold-start child exited {child.ExitCode} without its figures: {child.Errors.Trim()}");
+        if (child.ExitCode != 0) throw new InvalidOperationException($"the cold-start child exited {child.ExitCode}: {child.Errors.Trim()}");
         return line[ChildMarker.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .Select(pair => pair.Split('='))
             .ToDictionary(pair => pair[0], pair => double.Parse(pair[1], CultureInfo.InvariantCulture));

@@ -116,30 +116,12 @@ internal static class BenchHostileCommand
     /// <summary>Runs this CLI again with <c>--child FILE</c>: a fresh process, so its peak is this file's alone.</summary>
     private static async Task<ChildReport> RunChildAsync(string path, string modelFolder, IReadOnlyList<string> budgetArguments, CancellationToken ct)
     {
-        string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this process's executable to run the benchmark's child");
-        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        // Run as `dotnet ctscan.dll`: the host needs the assembly again.
-        if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-            start.ArgumentList.Add(typeof(BenchHostileCommand).Assembly.Location);
-        foreach (var argument in (string[])["bench", "hostile", "--child", path, "--model", modelFolder, .. budgetArguments])
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {self}");
-        var output = process.StandardOutput.ReadToEndAsync(ct);
-        var errors = process.StandardError.ReadToEndAsync(ct);
-        try
-        {
-            await process.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        string text = (await output).Trim();
+        var child = await ChildProcess.RunCtscanAsync(["bench", "hostile", "--child", path, "--model", modelFolder, .. budgetArguments], ct);
+        string text = child.Output.Trim();
         int line = text.LastIndexOf('\n');
         string last = line < 0 ? text : text[(line + 1)..];
-        if (process.ExitCode != 0 || !last.StartsWith('{'))
-            return new ChildReport("crashed", null, $"exit code {process.ExitCode}: {Shorten((await errors).Trim(), 300)}", double.NaN, 0, 0);
+        if (child.ExitCode != 0 || !last.StartsWith('{'))
+            return new ChildReport("crashed", null, $"exit code {child.ExitCode}: {Shorten(child.Errors.Trim(), 300)}", double.NaN, 0, 0);
         return JsonSerializer.Deserialize<ChildReport>(last, JsonOptions) ?? throw new InvalidDataException($"the benchmark child printed no report: {last}");
     }
 

@@ -43,7 +43,7 @@ internal static class BenchStartupCommand
             string dotnetOut = Path.Combine(folder.FullName, "ctscan.npy");
             string pythonOut = Path.Combine(folder.FullName, "python.npy");
 
-            var (ctscan, prefix) = CtScanExecutable();
+            var (ctscan, prefix) = ChildProcess.Ctscan();
             var python = await SeedPython.FindAsync(pythonOption is null ? SeedPython.DefaultCandidates : [pythonOption], ct);
             stdout.WriteLine($"scan: {size} int16 .nii.gz ({new FileInfo(scan).Length / 1048576.0:F1} MiB) → {VolumeShape.SeedTarget}; {runs} runs per case, cases in turn, " +
                              $"after a warm-up each; {Environment.ProcessorCount} cores visible; load average {LoadAverage()} at start");
@@ -102,14 +102,6 @@ internal static class BenchStartupCommand
         double max = 0;
         for (int i = 0; i < a.Length; i++) max = Math.Max(max, Math.Abs((double)a[i] - b[i]));
         return $"parity: max |ctscan − python| = {max.ToString("G3", CultureInfo.InvariantCulture)} over {a.Length} values";
-    }
-
-    /// <summary>This CLI as users start it: the apphost beside ctscan.dll, or <c>dotnet ctscan.dll</c> where there is none.</summary>
-    private static (string FileName, string[] Prefix) CtScanExecutable()
-    {
-        string dll = typeof(BenchStartupCommand).Assembly.Location;
-        string apphost = Path.Combine(Path.GetDirectoryName(dll)!, OperatingSystem.IsWindows() ? "ctscan.exe" : "ctscan");
-        return File.Exists(apphost) ? (apphost, []) : ("dotnet", [dll]);
     }
 
     /// <summary>Whether <paramref name="path"/> carries ReadyToRun code (crossgen2 sets the CLI header's managed native header).</summary>

@@ -15,45 +15,23 @@ internal static class ChildProcessTimer
     /// <summary>Runs <paramref name="fileName"/> to completion; throws with its standard error when it fails.</summary>
     public static async Task<ChildTiming> RunAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         double? cpuBefore = ChildrenCpuMs();
         var clock = Stopwatch.StartNew();
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {fileName}");
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-        try
-        {
-            await process.WaitForExitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
+        var outcome = await ChildProcess.RunAsync(fileName, arguments, cancellationToken);
         double wall = clock.Elapsed.TotalMilliseconds;
         double? cpuAfter = ChildrenCpuMs(); // the child has been waited for: its usage is in RUSAGE_CHILDREN now
-        await output;
-        string error = (await errors).Trim();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{fileName} {string.Join(' ', arguments)} exited {process.ExitCode}: {error}");
+        if (outcome.ExitCode != 0)
+            throw new InvalidOperationException($"{fileName} {string.Join(' ', arguments)} exited {outcome.ExitCode}: {outcome.Errors.Trim()}");
         return new ChildTiming(wall, cpuAfter - cpuBefore);
     }
 
     /// <summary>Runs a command and returns its standard output, or null when it cannot start or exits non-zero.</summary>
     public static async Task<string?> TryOutputAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         try
         {
-            using var process = Process.Start(start);
-            if (process is null) return null;
-            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken);
-            await errors;
-            return process.ExitCode == 0 ? (await output).Trim() : null;
+            var outcome = await ChildProcess.RunAsync(fileName, arguments, cancellationToken);
+            return outcome.ExitCode == 0 ? outcome.Output.Trim() : null;
         }
         catch (System.ComponentModel.Win32Exception)
         {
