@@ -147,9 +147,11 @@ public sealed class EndToEndTests(EndToEndFixture e2e, ITestOutputHelper output)
     public async Task Pipeline_HostKilledWithScansInFlight_RestartedHostLosesNone()
     {
         string prefix = Prefix("killed");
-        var scans = Enumerable.Range(0, 12).ToDictionary(
+        // Enough work that the host cannot finish it between two polls of the results: 12 scans of 128×128×32 were once
+        // all done before the kill (a burst of ~0.2 s once the blob trigger saw them).
+        var scans = Enumerable.Range(0, 24).ToDictionary(
             i => prefix + $"scan-{i:D2}.nii.gz",
-            i => e2e.Phantom(i % 2 == 0 ? PhantomLabel.Normal : PhantomLabel.Abnormal, seed: 200 + i, new VolumeShape(128, 128, 32)));
+            i => e2e.Phantom(i % 2 == 0 ? PhantomLabel.Normal : PhantomLabel.Abnormal, seed: 200 + i, new VolumeShape(256, 256, 48)));
         await Parallel.ForEachAsync(scans, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (scan, _) => await e2e.UploadAsync(scan.Key, scan.Value));
 
         // Kill as soon as the first result lands: the rest are queued, being preprocessed or being scored.
