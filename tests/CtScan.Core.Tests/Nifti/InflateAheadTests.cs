@@ -140,7 +140,7 @@ public sealed class InflateAheadTests
     }
 
     /// <summary>A source of <c>chunks</c> reads of <c>chunk</c> bytes each (byte value = read index), then the end or an IOException.</summary>
-    private sealed class ScriptedStream(int chunk, int chunks, bool thenThrow = false) : Stream
+    private sealed class ScriptedStream(int chunk, int chunks, bool thenThrow = false) : ForwardOnlyStream
     {
         private int _reads;
 
@@ -154,16 +154,5 @@ public sealed class InflateAheadTests
             buffer[..n].Fill((byte)index);
             return n;
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
