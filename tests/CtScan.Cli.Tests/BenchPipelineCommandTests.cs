@@ -57,7 +57,8 @@ public sealed class BenchPipelineCommandTests
             double upload = Number(cpu.Groups[1].Value), after = Number(cpu.Groups[2].Value), whole = Number(cpu.Groups[3].Value), perScan = Number(cpu.Groups[4].Value);
             Assert.Equal(upload + after, whole, 0.11);
             Assert.Equal(whole / 2, perScan, 0.06);
-            if (process != "idle") Assert.True(whole > 0, $"{process} used no CPU: {cpu.Value}");
+            // The per-scan column has three decimals; the bench's own CPU for two tiny scans can round to 0.0 in the others.
+            if (process != "idle") Assert.True(perScan > 0, $"{process} used no CPU: {cpu.Value}");
         }
         Assert.Matches(@"compute bound on \d+ idle cores: scoring host alone \d+ scans/min \([\d.]+ core-s a scan\)", stdout);
         Assert.Matches(@"inference [\d.]+ \(batches of 1\.0 on average\)", stdout);
