@@ -36,6 +36,9 @@ public sealed record LocalHostSettings
     /// </summary>
     public bool RestartOnListenerFault { get; init; }
 
+    /// <summary>Opens (Guided) Grad-CAM for the explain step when CtScan__ExplainMethod asks for it (<c>ctscan up</c>, which loads TorchSharp).</summary>
+    public CtScan.Explanation.GradCamOpener? GradCam { get; init; }
+
     /// <summary>Last say over the services (tests: replace a handler to simulate failures).</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
 }
@@ -81,7 +84,7 @@ public static class LocalPipelineHost
             .ConfigureServices(services =>
             {
                 services.AddSingleton(options);
-                services.AddSingleton(provider => new PipelineServices(options, provider.GetRequiredService<ILoggerFactory>()));
+                services.AddSingleton(provider => new PipelineServices(options, provider.GetRequiredService<ILoggerFactory>(), gradCam: settings.GradCam));
                 services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Ingestor);
                 services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Scorer);
                 services.AddSingleton(provider => provider.GetRequiredService<PipelineServices>().Poison);

@@ -35,8 +35,10 @@ public sealed record ExplainOutcome(ScanExplanation? Explanation, string? Droppe
 /// scan's own grid and affine) and <c>results/&lt;scan&gt;.saliency.png</c> (the overlay montage) out, and the
 /// result's <c>explanation</c> set. The map explains the model version that scored the scan (downloaded from the
 /// registry when it is no longer current). Requests for content or results that changed meanwhile are dropped; the
-/// result is updated with an ETag condition, so a newer result is never overwritten. Occlusion only: Grad-CAM needs
-/// TorchSharp, which the Functions app does not carry.
+/// result is updated with an ETag condition, so a newer result is never overwritten. The maps are made by
+/// <see cref="PipelineOptions.ExplainMethod"/>: occlusion through ONNX Runtime here, (Guided) Grad-CAM through the
+/// <see cref="GradCamOpener"/> a host with TorchSharp passes in (<c>ctscan up</c>; the Functions app does not carry it),
+/// on the checkpoint published with the model (occlusion, with a note, for a model published without one).
 /// </summary>
 public sealed class ExplainRequestHandler : IDisposable
 {
@@ -44,16 +46,27 @@ public sealed class ExplainRequestHandler : IDisposable
     private readonly ModelRegistryClient _registry;
     private readonly InferenceGate _inferences;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, Lazy<Task<OcclusionSensitivity>>> _methods = new();
+    private readonly GradCamOpener? _gradCam;
+    private readonly ConcurrentDictionary<string, Lazy<Task<LoadedMethod>>> _methods = new();
     private readonly SemaphoreSlim _loading = new(1, 1);
 
-    public ExplainRequestHandler(PipelineClients clients, ModelRegistryClient registry, InferenceGate inferences, ILogger<ExplainRequestHandler>? logger = null)
+    /// <param name="gradCam">Opens (Guided) Grad-CAM; required when <see cref="PipelineOptions.ExplainMethod"/> is one of them.</param>
+    /// <exception cref="PipelineConfigurationException">A Grad-CAM method is configured and no <paramref name="gradCam"/> is given.</exception>
+    public ExplainRequestHandler(PipelineClients clients, ModelRegistryClient registry, InferenceGate inferences, ILogger<ExplainRequestHandler>? logger = null,
+        GradCamOpener? gradCam = null)
     {
         _clients = clients ?? throw new ArgumentNullException(nameof(clients));
         _registry = registry ?? throw new ArgumentNullException(nameof(registry));
         _inferences = inferences ?? throw new ArgumentNullException(nameof(inferences));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _gradCam = gradCam;
+        if (clients.Options.Explain && clients.Options.ExplainMethod != ExplanationMethods.Occlusion && gradCam is null)
+            throw new PipelineConfigurationException(
+                $"CtScan__ExplainMethod {clients.Options.ExplainMethod} needs TorchSharp, which this host does not load; use {ExplanationMethods.Occlusion} here (`ctscan up` runs Grad-CAM)");
     }
+
+    /// <summary>A model version's saliency method, loaded once, and the manifest the explainer reads its grid and window from.</summary>
+    private sealed record LoadedMethod(ISaliencyMethod Method, ModelManifest Manifest);
 
     /// <summary>Explains the scan in <paramref name="message"/> (the queue message text, a JSON <see cref="ExplainRequest"/>).</summary>
     public async Task<ExplainOutcome> HandleAsync(string message, CancellationToken cancellationToken = default)
@@ -96,11 +109,11 @@ public sealed class ExplainRequestHandler : IDisposable
         {
             await using var spool = await ScanSpool.CreateAsync(content, _clients.Options.EffectiveSpoolDirectory, _clients.Options.MaxScanBytes, cancellationToken).ConfigureAwait(false);
             if (spool is null || spool.Sha256 != request.Sha256) return Drop(logName, "the scan blob holds other content now");
-            var method = await MethodForAsync(request.Model, cancellationToken).ConfigureAwait(false);
+            var loaded = await MethodForAsync(request.Model, cancellationToken).ConfigureAwait(false);
             using var image = NiftiImage.Open(spool.Path, _clients.Options.NiftiReadOptions);
             header = image.Header;
             using (await _inferences.EnterAsync(cancellationToken).ConfigureAwait(false))
-                explained = new ScanExplainer(method, method.Manifest).Explain(image, cancellationToken);
+                explained = new ScanExplainer(loaded.Method, loaded.Manifest).Explain(image, cancellationToken);
             note = explained.Saliency.Note;
         }
 
@@ -170,11 +183,11 @@ public sealed class ExplainRequestHandler : IDisposable
         await _clients.Results.GetBlobClient(name).UploadAsync(buffer, new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType } }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The occlusion engine for a model version, loaded once (downloaded into the model cache when needed).</summary>
-    private async Task<OcclusionSensitivity> MethodForAsync(ModelReference model, CancellationToken cancellationToken)
+    /// <summary>The saliency method for a model version, loaded once (downloaded into the model cache when needed).</summary>
+    private async Task<LoadedMethod> MethodForAsync(ModelReference model, CancellationToken cancellationToken)
     {
         string key = $"{model.Version}/{model.Sha256}";
-        var lazy = _methods.GetOrAdd(key, _ => new Lazy<Task<OcclusionSensitivity>>(() => LoadAsync(model, CancellationToken.None)));
+        var lazy = _methods.GetOrAdd(key, _ => new Lazy<Task<LoadedMethod>>(() => LoadAsync(model, CancellationToken.None)));
         try
         {
             return await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -186,15 +199,24 @@ public sealed class ExplainRequestHandler : IDisposable
         }
     }
 
-    private async Task<OcclusionSensitivity> LoadAsync(ModelReference model, CancellationToken cancellationToken)
+    private async Task<LoadedMethod> LoadAsync(ModelReference model, CancellationToken cancellationToken)
     {
         await _loading.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             // The same cache folder the scoring step's ModelProvider uses for this version.
-            var (directory, _) = await _registry.GetCachedAsync(model.Version, model.Sha256, _clients.Options.EffectiveModelCacheDirectory, cancellationToken).ConfigureAwait(false);
+            var (directory, manifest) = await _registry.GetCachedAsync(model.Version, model.Sha256, _clients.Options.EffectiveModelCacheDirectory, cancellationToken).ConfigureAwait(false);
+            string method = _clients.Options.ExplainMethod;
+            if (method != ExplanationMethods.Occlusion && _gradCam is not null)
+            {
+                if (await _registry.DownloadCheckpointAsync(model.Version, directory, cancellationToken).ConfigureAwait(false))
+                    return new LoadedMethod(_gradCam(directory, guided: method == ExplanationMethods.GuidedGradCam), manifest);
+                _logger.LogWarning("Model {Version} was published without its TorchSharp checkpoint, which {Method} needs: its scans are explained by occlusion",
+                    model.Version, method);
+            }
             // No arena: an occlusion session's peak would otherwise stay for good beside the scorer's.
-            return OcclusionSensitivity.Open(directory, _clients.Options.Occlusion, _clients.Options.OnnxScorerOptions with { EnableCpuMemArena = false });
+            var occlusion = OcclusionSensitivity.Open(directory, _clients.Options.Occlusion, _clients.Options.OnnxScorerOptions with { EnableCpuMemArena = false });
+            return new LoadedMethod(occlusion, occlusion.Manifest);
         }
         finally
         {
@@ -211,7 +233,7 @@ public sealed class ExplainRequestHandler : IDisposable
     public void Dispose()
     {
         foreach (var lazy in _methods.Values)
-            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully) lazy.Value.Result.Dispose();
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully) lazy.Value.Result.Method.Dispose();
         _loading.Dispose();
     }
 }

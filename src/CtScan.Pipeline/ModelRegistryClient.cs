@@ -10,6 +10,7 @@ namespace CtScan.Pipeline;
 
 /// <summary>
 /// The model registry in the <c>models</c> container: <c>&lt;version&gt;/model.onnx</c> + <c>&lt;version&gt;/manifest.json</c>
+/// (+ <c>&lt;version&gt;/checkpoint/</c> for a model published with its TorchSharp checkpoint)
 /// (immutable once published) and <c>current.json</c> (a <see cref="ModelPointer"/>), which is only ever replaced by
 /// an ETag-conditional write: If-Match the ETag read, or If-None-Match * when there is none. A conflicting write
 /// (412/409) re-reads the pointer and decides again, so concurrent promotions are serialised, never lost. Publish,
@@ -79,6 +80,7 @@ public class ModelRegistryClient
                     HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" },
                     Metadata = new Dictionary<string, string> { ["sha256"] = manifest.Sha256 },
                 }, cancellationToken).ConfigureAwait(false);
+            await UploadCheckpointAsync(modelDirectory, manifest.Version, cancellationToken).ConfigureAwait(false);
             var stored = manifest with { ModelFile = ModelManifest.DefaultModelFile };
             await _container.GetBlobClient($"{manifest.Version}/{ModelFolder.ManifestFileName}").UploadAsync(
                 BinaryData.FromString(ContractsJson.Serialize(stored)),
@@ -258,6 +260,77 @@ public class ModelRegistryClient
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
     }
+
+    /// <summary>
+    /// Downloads the version's TorchSharp checkpoint, published with it when the model folder had one (Grad-CAM needs
+    /// it; scoring does not), into <c>directory/checkpoint/</c>, each file checked against the SHA-256 stored with it;
+    /// that folder is complete or absent.
+    /// </summary>
+    /// <returns>False when the version was published without a checkpoint.</returns>
+    /// <exception cref="ModelLoadException">A stored file does not match the SHA-256 stored with it.</exception>
+    public virtual async Task<bool> DownloadCheckpointAsync(string version, string directory, CancellationToken cancellationToken = default)
+    {
+        if (ModelFolder.FindCheckpoint(directory) is not null) return true;
+        string target = Path.Combine(directory, ModelFolder.CheckpointFolderName);
+        string staging = target + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+        Directory.CreateDirectory(staging);
+        try
+        {
+            foreach (var name in ModelFolder.CheckpointFiles)
+            {
+                string blobName = CheckpointBlobName(version, name);
+                BlobDownloadStreamingResult download;
+                try
+                {
+                    download = (await _container.GetBlobClient(blobName).DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+                }
+                catch (RequestFailedException error) when (error.Status == 404)
+                {
+                    return false;
+                }
+                string path = Path.Combine(staging, name);
+                using (download)
+                await using (var file = File.Create(path))
+                    await download.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                download.Details.Metadata.TryGetValue("sha256", out var expected);
+                string actual = await Sha256Hex.OfFileAsync(path, cancellationToken).ConfigureAwait(false);
+                if (actual != expected)
+                    throw new ModelLoadException($"{_container.Name}/{blobName} has SHA-256 {actual}; it was published with {expected ?? "none"}. Refusing to use it.");
+            }
+            try
+            {
+                Directory.Move(staging, target);
+            }
+            catch (IOException) when (ModelFolder.FindCheckpoint(directory) is not null)
+            {
+                // Another explain step finished the same download first.
+            }
+            return true;
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>Uploads the folder's checkpoint, when it has one, as <c>&lt;version&gt;/checkpoint/…</c>, each blob with its SHA-256.</summary>
+    private async Task UploadCheckpointAsync(string modelDirectory, string version, CancellationToken cancellationToken)
+    {
+        if (ModelFolder.FindCheckpoint(modelDirectory) is not { } folder) return;
+        foreach (var name in ModelFolder.CheckpointFiles)
+        {
+            string path = Path.Combine(folder, name);
+            string sha256 = await Sha256Hex.OfFileAsync(path, cancellationToken).ConfigureAwait(false);
+            await using var file = File.OpenRead(path);
+            await _container.GetBlobClient(CheckpointBlobName(version, name)).UploadAsync(file, new BlobUploadOptions
+            {
+                HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" },
+                Metadata = new Dictionary<string, string> { ["sha256"] = sha256 },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static string CheckpointBlobName(string version, string file) => $"{version}/{ModelFolder.CheckpointFolderName}/{file}";
 
     /// <summary>Runs <see cref="ModelProbe"/> on a local model; a failure names the operation it refuses.</summary>
     private void Probe(string modelPath, ModelManifest manifest, string operation)

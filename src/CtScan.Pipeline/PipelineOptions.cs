@@ -1,5 +1,6 @@
 using Azure.Core;
 using Azure.Identity;
+using CtScan.Contracts;
 using CtScan.Nifti;
 using CtScan.Scoring;
 using CtScan.Validation;
@@ -63,6 +64,15 @@ public sealed record PipelineOptions
     /// step, so scoring latency does not grow (docs/explanations.md).
     /// </summary>
     public bool Explain { get; init; }
+
+    /// <summary>
+    /// How the explain step makes its maps (<c>CtScan__ExplainMethod</c>): <see cref="ExplanationMethods.Occlusion"/>
+    /// (the default: any ONNX model, ONNX Runtime only) or <see cref="ExplanationMethods.GuidedGradCam"/> /
+    /// <see cref="ExplanationMethods.GradCam"/>, which need TorchSharp in the host (<c>ctscan up</c> has it, the
+    /// Functions worker does not) and the model's checkpoint in the registry; a model published without one is
+    /// explained by occlusion, with a note.
+    /// </summary>
+    public string ExplainMethod { get; init; } = ExplanationMethods.Occlusion;
 
     /// <summary>The explain step's occlusion settings (<c>CtScan__ExplainMaxPatches</c>: patches occluded per scan).</summary>
     public CtScan.Explanation.OcclusionOptions Occlusion { get; init; } = new();
@@ -261,6 +271,8 @@ public sealed record PipelineOptions
                 Explain = bool.TryParse(explain, out var on) ? on
                     : throw new PipelineConfigurationException($"CtScan__Explain: expected true or false; got '{explain}'"),
             };
+        if (Get("CtScan__ExplainMethod") is { } method)
+            options = options with { ExplainMethod = method };
         if (Get("CtScan__ExplainMaxPatches") is { } patches)
             options = options with { Occlusion = options.Occlusion with { MaxPatches = (int)ParseDouble("CtScan__ExplainMaxPatches", patches) } };
         if (Get("CtScan__LogScanNames") is { } logNames)
@@ -333,6 +345,9 @@ public sealed record PipelineOptions
             throw new PipelineConfigurationException($"WorkBudget: {error.Message}");
         }
         (OnnxScorerOptions ?? throw new PipelineConfigurationException("OnnxScorerOptions must not be null")).Validated();
+        if (ExplainMethod is not (ExplanationMethods.Occlusion or ExplanationMethods.GradCam or ExplanationMethods.GuidedGradCam))
+            throw new PipelineConfigurationException(
+                $"CtScan__ExplainMethod: expected {ExplanationMethods.Occlusion}, {ExplanationMethods.GuidedGradCam} or {ExplanationMethods.GradCam}; got '{ExplainMethod}'");
         try { (Occlusion ?? throw new PipelineConfigurationException("Occlusion must not be null")).Validated(); }
         catch (ArgumentOutOfRangeException error) { throw new PipelineConfigurationException($"explanation settings: {error.Message}"); }
         return this;

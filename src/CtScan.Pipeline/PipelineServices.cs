@@ -1,3 +1,4 @@
+using CtScan.Explanation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -9,7 +10,8 @@ namespace CtScan.Pipeline;
 /// </summary>
 public sealed class PipelineServices : IDisposable
 {
-    public PipelineServices(PipelineOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    /// <param name="gradCam">Opens (Guided) Grad-CAM for the explain step (<see cref="PipelineOptions.ExplainMethod"/>); hosts with TorchSharp only.</param>
+    public PipelineServices(PipelineOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, GradCamOpener? gradCam = null)
     {
         var logs = loggerFactory ?? NullLoggerFactory.Instance;
         Clients = new PipelineClients(options);
@@ -24,7 +26,7 @@ public sealed class PipelineServices : IDisposable
         Retries = new RetrySchedule(Clients.Options, logs.CreateLogger<RetrySchedule>(), timeProvider);
         Poison = new PoisonHandler(Clients, Results, logs.CreateLogger<PoisonHandler>(), timeProvider, Ingestor, Retries);
         ScoreQueue = new ScoreRequestRetrier(Clients, Scorer, Poison, Retries, logs.CreateLogger<ScoreRequestRetrier>());
-        Explainer = new ExplainRequestHandler(Clients, Registry, Inferences, logs.CreateLogger<ExplainRequestHandler>());
+        Explainer = new ExplainRequestHandler(Clients, Registry, Inferences, logs.CreateLogger<ExplainRequestHandler>(), gradCam);
     }
 
     public PipelineOptions Options => Clients.Options;

@@ -9,8 +9,8 @@ namespace CtScan.Training;
 /// </summary>
 public static class ModelCheckpoint
 {
-    public const string WeightsFileName = "weights.dat";
-    public const string OptionsFileName = "model.json";
+    public const string WeightsFileName = CtScan.Scoring.ModelFolder.CheckpointWeightsFileName;
+    public const string OptionsFileName = CtScan.Scoring.ModelFolder.CheckpointOptionsFileName;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 

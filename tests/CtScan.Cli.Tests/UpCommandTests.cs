@@ -3,6 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using CtScan.Cli.Commands;
+using CtScan.Contracts;
+using CtScan.Explanation;
+using CtScan.Nifti;
 using CtScan.LocalHost.Azurite;
 using CtScan.Phantoms;
 using CtScan.Tests;
@@ -80,7 +83,9 @@ public sealed class UpCommandTests(ITestOutputHelper output)
         int blobPort = AzuriteServer.FreePort(), queuePort = AzuriteServer.FreePort(blobPort);
         string[] upArgs = ["up", "--data", temp.Path(UpCommand.DefaultDataFolder), "--blob-port", $"{blobPort}", "--queue-port", $"{queuePort}", "--viewer-port", "0"];
         string[] scans = [temp.Path("abnormal.nii.gz"), temp.Path("normal.nii.gz")];
-        ChestPhantomFile.Write(scans[0], new ChestPhantomOptions { Shape = new VolumeShape(64, 64, 46), Seed = 11, Label = PhantomLabel.Abnormal });
+        // Seed 1 at 128×128×64 is one of the acceptance test's 20 phantoms (GradCamPhantomTests), with its lesion mask.
+        var abnormal = ChestPhantomFile.Write(scans[0], new ChestPhantomOptions { Shape = new VolumeShape(128, 128, 64), Seed = 1, Label = PhantomLabel.Abnormal, NoiseHu = 15 });
+        ChestPhantomFile.WriteMask(temp.Path("abnormal.mask.nii.gz"), abnormal);
         ChestPhantomFile.Write(scans[1], new ChestPhantomOptions { Shape = new VolumeShape(64, 64, 46), Seed = 12, Label = PhantomLabel.Normal });
 
         await using var up = await CtscanProcess.StartAsync(temp.Directory.FullName, upArgs, waitFor: UpCommand.ReadyLine);
@@ -100,9 +105,35 @@ public sealed class UpCommandTests(ITestOutputHelper output)
             byte[] montage = await http.GetByteArrayAsync("api/results/" + links.GetProperty("montage").GetString());
             Assert.True(map.Length > 352 && map[0] == 0x1f && map[1] == 0x8b, $"{row.GetProperty("scan")}: the map is not a gzipped NIfTI ({map.Length} bytes)");
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, montage[..4]);
+            // up's explain step runs Guided Grad-CAM on the checkpoint published with the bundled demo model.
+            Assert.Equal(ExplanationMethods.GuidedGradCam, links.GetProperty("method").GetString());
+            if (row.GetProperty("scan").GetString() == "abnormal.nii.gz")
+            {
+                string mapFile = temp.Path("abnormal.saliency.nii.gz");
+                await File.WriteAllBytesAsync(mapFile, map);
+                var (values, shape) = ReadVolume(mapFile);
+                int peak = ExplainedScan.PeakIndexOf(values, shape);
+                Assert.True(peak >= 0 && ReadVolume(temp.Path("abnormal.mask.nii.gz")).Values[peak] == 1,
+                    $"the served map's peak (voxel {peak} of {shape}) lies outside the phantom's opacities");
+            }
         }
         Assert.Contains("<canvas", await http.GetStringAsync(""));
         Assert.Equal(0, await up.SignalAndWaitAsync("INT"));
+    }
+
+    private static (float[] Values, VolumeShape Shape) ReadVolume(string path)
+    {
+        using var image = NiftiImage.Open(path);
+        var shape = image.VolumeShape;
+        var values = new float[shape.VoxelCount];
+        var slice = new double[shape.SliceVoxelCount];
+        var slices = image.OpenVolume();
+        for (int k = 0; k < shape.Depth; k++)
+        {
+            slices.ReadNextSlice(slice);
+            for (int n = 0; n < slice.Length; n++) values[k * slice.Length + n] = (float)slice[n];
+        }
+        return (values, shape);
     }
 
     /// <summary>Polls the viewer's results API until <paramref name="expected"/> rows link an explanation.</summary>

@@ -1,7 +1,9 @@
 using System.CommandLine;
+using CtScan.Contracts;
 using CtScan.LocalHost;
 using CtScan.LocalHost.Azurite;
 using CtScan.Pipeline;
+using CtScan.Training.Explanation;
 using CtScan.Viewer;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -32,10 +34,16 @@ public static class UpCommand
         var model = new Option<DirectoryInfo?>("--model") { Description = "Model folder (model.onnx + manifest.json) to publish when no model is current (default: the bundled demo model)" };
         var viewerPort = new Option<int>("--viewer-port") { Description = $"Port of the results viewer on 127.0.0.1 (0: a free one)", DefaultValueFactory = _ => ViewerOptions.DefaultPort };
         var explain = new Option<bool>("--explain") { Description = "Queue every scored scan for a saliency map and montage (default true; `--explain false` turns it off)", DefaultValueFactory = _ => true };
+        var explainMethod = new Option<string>("--explain-method")
+        {
+            Description = $"How the maps are made: {ExplanationMethods.GuidedGradCam} (default; models trained here, published with their checkpoint), {ExplanationMethods.GradCam} or {ExplanationMethods.Occlusion} (any ONNX model; also the fallback for a model without a checkpoint)",
+            DefaultValueFactory = _ => ExplanationMethods.GuidedGradCam,
+        };
+        explainMethod.AcceptOnlyFromAmong(ExplanationMethods.GuidedGradCam, ExplanationMethods.GradCam, ExplanationMethods.Occlusion);
         var verbose = new Option<bool>("--verbose") { Description = "Log every trigger invocation (default: warnings and the pipeline's own lines)" };
         var command = new Command("up", "Run the pipeline locally: Azurite + containers/queues + a current model + the triggers, until Ctrl+C")
         {
-            data, blobPort, queuePort, model, viewerPort, verbose, explain,
+            data, blobPort, queuePort, model, viewerPort, verbose, explain, explainMethod,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
         {
@@ -61,7 +69,9 @@ public static class UpCommand
             {
                 Connection = connection,
                 MinimumLogLevel = LogLevel.Information,
-                ConfigurePipeline = options => options with { Explain = parse.GetValue(explain) },
+                ConfigurePipeline = options => options with { Explain = parse.GetValue(explain), ExplainMethod = parse.GetValue(explainMethod)! },
+                // This process loads TorchSharp, so the explain step can run Grad-CAM on the checkpoint published with the model.
+                GradCam = (directory, guided) => GradCam.Open(directory, guided),
                 // host.json logs every invocation at Information; quietly, only warnings and the pipeline's own lines.
                 Overrides = parse.GetValue(verbose) ? new Dictionary<string, string?>() : new Dictionary<string, string?>
                 {

@@ -18,22 +18,25 @@ public sealed record ExplainedScan(SaliencyVolume Saliency, float[] SourceMap, V
     /// the evidence). Both methods hold each cell's value out to the volume's borders, so the maximum is often a flat
     /// block of tied voxels: the one nearest that block's centroid is taken, not the first (which lies at a corner).
     /// </summary>
-    public int PeakIndex()
+    public int PeakIndex() => PeakIndexOf(SourceMap, SourceShape);
+
+    /// <summary>The peak of a map on <paramref name="shape"/> (file order, i fastest) as <see cref="PeakIndex"/> finds it; -1 for an all-zero map.</summary>
+    public static int PeakIndexOf(ReadOnlySpan<float> map, VolumeShape shape)
     {
         float max = 0;
-        foreach (float v in SourceMap) if (v > max) max = v;
+        foreach (float v in map) if (v > max) max = v;
         if (max <= 0) return -1;
-        int width = SourceShape.Width, slice = SourceShape.Width * SourceShape.Height;
+        int width = shape.Width, slice = shape.Width * shape.Height;
         double sumI = 0, sumJ = 0, sumK = 0;
         long count = 0;
-        for (int n = 0; n < SourceMap.Length; n++)
-            if (SourceMap[n] == max) { sumI += n % width; sumJ += n % slice / width; sumK += n / slice; count++; }
+        for (int n = 0; n < map.Length; n++)
+            if (map[n] == max) { sumI += n % width; sumJ += n % slice / width; sumK += n / slice; count++; }
         double ci = sumI / count, cj = sumJ / count, ck = sumK / count;
         int best = -1;
         double bestDistance = double.MaxValue;
-        for (int n = 0; n < SourceMap.Length; n++)
+        for (int n = 0; n < map.Length; n++)
         {
-            if (SourceMap[n] != max) continue;
+            if (map[n] != max) continue;
             double di = n % width - ci, dj = n % slice / width - cj, dk = n / slice - ck;
             double distance = di * di + dj * dj + dk * dk;
             if (distance < bestDistance) { bestDistance = distance; best = n; }

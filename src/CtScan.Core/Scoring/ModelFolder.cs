@@ -3,11 +3,33 @@ using CtScan.Contracts;
 namespace CtScan.Scoring;
 
 /// <summary>
-/// A model on disk: a folder holding <c>model.onnx</c> and <c>manifest.json</c> (the layout of <c>models/&lt;version&gt;/</c>).
+/// A model on disk: a folder holding <c>model.onnx</c> and <c>manifest.json</c> (the layout of <c>models/&lt;version&gt;/</c>),
+/// and for a model trained here its TorchSharp checkpoint in <c>checkpoint/</c> (Grad-CAM needs it; scoring does not).
 /// </summary>
 public static class ModelFolder
 {
     public const string ManifestFileName = "manifest.json";
+
+    /// <summary>The subfolder of a model (or training output) folder that holds the checkpoint.</summary>
+    public const string CheckpointFolderName = "checkpoint";
+
+    /// <summary>The checkpoint's weights (TorchSharp's state dictionary format).</summary>
+    public const string CheckpointWeightsFileName = "weights.dat";
+
+    /// <summary>The checkpoint's network options (what rebuilds the network before the weights load).</summary>
+    public const string CheckpointOptionsFileName = "model.json";
+
+    /// <summary>The checkpoint's files, weights first.</summary>
+    public static IReadOnlyList<string> CheckpointFiles { get; } = [CheckpointWeightsFileName, CheckpointOptionsFileName];
+
+    /// <summary>The folder holding both checkpoint files: <paramref name="directory"/> itself or its <c>checkpoint/</c>; null when neither does.</summary>
+    public static string? FindCheckpoint(string directory)
+    {
+        foreach (var folder in new[] { directory, Path.Combine(directory, CheckpointFolderName) })
+            if (File.Exists(Path.Combine(folder, CheckpointWeightsFileName)) && File.Exists(Path.Combine(folder, CheckpointOptionsFileName)))
+                return folder;
+        return null;
+    }
 
     /// <summary>Reads and validates <c>manifest.json</c>; a missing or invalid one is a <see cref="ModelLoadException"/>.</summary>
     public static ModelManifest ReadManifest(string directory)

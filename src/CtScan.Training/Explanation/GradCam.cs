@@ -43,21 +43,14 @@ public sealed class GradCam : ISaliencyMethod
     public string Method => _guided ? ExplanationMethods.GuidedGradCam : ExplanationMethods.GradCam;
 
     /// <summary>Whether <paramref name="modelDirectory"/> (or its checkpoint/ subfolder) holds TorchSharp weights.</summary>
-    public static bool HasWeights(string modelDirectory) => CheckpointFolder(modelDirectory) is not null;
+    public static bool HasWeights(string modelDirectory) => ModelFolder.FindCheckpoint(modelDirectory) is not null;
 
     /// <summary>Loads the checkpoint beside the model.</summary>
     /// <exception cref="FileNotFoundException">There are no weights (check <see cref="HasWeights"/>).</exception>
     public static GradCam Open(string modelDirectory, bool guided = false) =>
-        new(ModelCheckpoint.Load(CheckpointFolder(modelDirectory)
+        new(ModelCheckpoint.Load(ModelFolder.FindCheckpoint(modelDirectory)
             ?? throw new FileNotFoundException($"{modelDirectory} holds no {ModelCheckpoint.WeightsFileName} and {ModelCheckpoint.OptionsFileName} (nor checkpoint/ with them)")), guided);
 
-    private static string? CheckpointFolder(string modelDirectory)
-    {
-        foreach (var folder in new[] { modelDirectory, Path.Combine(modelDirectory, TrainingRunPaths.CheckpointFolderName) })
-            if (File.Exists(Path.Combine(folder, ModelCheckpoint.WeightsFileName)) && File.Exists(Path.Combine(folder, ModelCheckpoint.OptionsFileName)))
-                return folder;
-        return null;
-    }
 
     public SaliencyVolume Explain(ReadOnlySpan<float> scan, CancellationToken cancellationToken = default)
     {

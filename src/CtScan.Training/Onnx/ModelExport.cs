@@ -22,7 +22,10 @@ public sealed record ModelExportOptions
     public OnnxExportOptions Onnx { get; init; } = new();
 }
 
-/// <summary>Writes a trained <see cref="CtScanNet"/> as a model folder: model.onnx + manifest.json.</summary>
+/// <summary>
+/// Writes a trained <see cref="CtScanNet"/> as a model folder: model.onnx + manifest.json, and its TorchSharp
+/// checkpoint in checkpoint/ (published with the model, it lets the pipeline's explain step run Grad-CAM).
+/// </summary>
 public static class ModelExport
 {
     /// <summary>
@@ -66,6 +69,8 @@ public static class ModelExport
         };
         var problems = manifest.Validate();
         if (problems.Count > 0) throw new ArgumentException($"cannot export: {string.Join("; ", problems)}");
-        return ModelFolder.Write(directory, onnx, manifest);
+        var written = ModelFolder.Write(directory, onnx, manifest);
+        ModelCheckpoint.Save(model, Path.Combine(directory, ModelFolder.CheckpointFolderName));
+        return written;
     }
 }

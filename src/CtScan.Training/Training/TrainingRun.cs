@@ -8,7 +8,7 @@ namespace CtScan.Training;
 /// <param name="CacheFolder">Preprocessed tensors by content hash; null: <c>OUT/../.tensor-cache</c>.</param>
 public sealed record TrainingRunPaths(string DataFolder, string OutputFolder, string? CacheFolder = null)
 {
-    public const string CheckpointFolderName = "checkpoint";
+    public const string CheckpointFolderName = CtScan.Scoring.ModelFolder.CheckpointFolderName;
     public const string CurvesFileName = "curves.png";
 
     public string Output => Path.GetFullPath(OutputFolder);

@@ -115,13 +115,17 @@ public sealed class GradCamTests
         {
             using var model = Model();
             ModelExport.ToFolder(model, folder.FullName);
+            // Export writes the checkpoint beside the model; without it, Grad-CAM falls back to occlusion with a note.
+            string checkpoint = Path.Combine(folder.FullName, TrainingRunPaths.CheckpointFolderName);
+            Assert.True(GradCam.HasWeights(folder.FullName));
+            Directory.Delete(checkpoint, recursive: true);
             var notes = new List<string>();
 
             using (var fallback = SaliencyMethodFactory.Open(folder.FullName, ExplanationMethods.GradCam, note: notes.Add))
                 Assert.IsType<OcclusionSensitivity>(fallback);
             Assert.Contains("no TorchSharp weights", Assert.Single(notes));
 
-            ModelCheckpoint.Save(model, Path.Combine(folder.FullName, TrainingRunPaths.CheckpointFolderName));
+            ModelCheckpoint.Save(model, checkpoint);
             Assert.True(GradCam.HasWeights(folder.FullName));
             using var method = SaliencyMethodFactory.Open(folder.FullName, ExplanationMethods.GradCam, note: notes.Add);
             Assert.IsType<GradCam>(method);

@@ -61,6 +61,9 @@ public sealed class StorageTrainingJobTests(Xunit.Abstractions.ITestOutputHelper
         Assert.Equal(["download", "evaluation", "export", "publish", "tensorSeeding", "total", "training"], firstReport.TimingsSeconds.Keys);
         foreach (string file in new[] { "history.json", "metrics.json", "split.json", "curves.png", "report.json" })
             Assert.True((await models.GetBlobClient(first.ReportBlobPrefix + file).ExistsAsync()).Value, $"models/{first.ReportBlobPrefix}{file} missing");
+        // The version carries its TorchSharp checkpoint, so the pipeline's explain step can run Grad-CAM on it.
+        foreach (string file in CtScan.Scoring.ModelFolder.CheckpointFiles)
+            Assert.True((await models.GetBlobClient($"{firstVersion}/checkpoint/{file}").ExistsAsync()).Value, $"models/{firstVersion}/checkpoint/{file} missing");
         var split = JsonNode.Parse((await models.GetBlobClient(first.ReportBlobPrefix + "split.json").DownloadContentAsync()).Value.Content.ToString())!;
         Assert.All(split["validation"]!.AsArray(), e => Assert.Matches(@"^CT-(0|23)/(normal|abnormal)-\d\d\.nii$", (string)e!["scan"]!));
         Assert.Contains(firstVersion, (await new ModelRegistryClient(models).ListAsync()).Select(m => m.Version));
