@@ -154,6 +154,36 @@ public sealed partial class NativeLauncherTests(NativeLauncherTests.Published la
         Assert.Equal("", lone.Output);
     }
 
+    [Fact]
+    public async Task BenchStartup_Native_TimesItNextToTheManagedCliWithItsRatioAndParity()
+    {
+        Assert.True(launcher.Failure is null, launcher.Failure);
+
+        var (exit, stdout, error) = await CliRunner.RunAsync("bench", "startup", "--shape", "32", "32", "16", "--runs", "1", "--native", Path.Combine(launcher.Folder, "ctscan"));
+
+        Assert.True(exit == 0, error);
+        Assert.Contains($"native ctscan: {Path.Combine(launcher.Folder, "ctscan")} (Native AOT", stdout);
+        foreach (var name in (string[])["ctscan preprocess", "native ctscan --version (hands over)", "native ctscan info, 16×16×8 file", "native ctscan preprocess"])
+            Assert.Matches($@"(?m)^{Regex.Escape(name)} +\d+ +\d+ +\d+$", stdout);
+        if (stdout.Contains("python: none of", StringComparison.Ordinal)) return;
+        Assert.Matches(@"python / ctscan preprocess: [0-9.]+× wall", stdout);
+        Assert.Matches(@"python / native ctscan preprocess: [0-9.]+× wall.*target ≥ 15× wall → (met|NOT met)", stdout);
+        var parity = Regex.Match(stdout, @"parity: max \|native ctscan − python\| = (\S+) over 1048576 values");
+        Assert.True(parity.Success, stdout);
+        Assert.True(double.Parse(parity.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) <= 1e-6, parity.Value);
+    }
+
+    [Fact]
+    public async Task BenchStartup_NativeIsTheManagedAppHost_Exit2()
+    {
+        string apphost = Path.Combine(AppContext.BaseDirectory, "ctscan");
+
+        var (exit, _, error) = await CliRunner.RunAsync("bench", "startup", "--shape", "16", "16", "8", "--runs", "1", "--native", apphost);
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"--native {apphost} is .NET's apphost of the managed ctscan, not the Native AOT launcher", error);
+    }
+
     /// <summary>This test build's managed ctscan (its apphost), as a process.</summary>
     private static ProcessOutcome Managed(string[] args) => Run(Path.Combine(AppContext.BaseDirectory, "ctscan"), args, TimeSpan.FromMinutes(2));
 
