@@ -82,6 +82,23 @@ public sealed partial class NativeLauncherTests(NativeLauncherTests.Published la
     }
 
     [Fact]
+    public void Preprocess_StartsNoRuntimeAndLoadsNoOnnxRuntime()
+    {
+        Assert.True(launcher.Failure is null, launcher.Failure);
+        using var temp = new TempFolder();
+
+        // glibc's loader lists every shared object it maps.
+        var native = Run(Path.Combine(launcher.Folder, "ctscan"), ["preprocess", Fixtures.Golden("p08_abnormal_256x203x45_int16.nii.gz"), temp.Path("t.npy")],
+            TimeSpan.FromMinutes(1), new Dictionary<string, string> { ["LD_DEBUG"] = "files" });
+
+        Assert.True(native.ExitCode == 0, native.Errors);
+        string loads = string.Join('\n', native.Errors.Split('\n').Where(line => line.Contains("file=", StringComparison.Ordinal)));
+        Assert.Contains("libc.so.6", loads); // the listing works
+        foreach (var library in (string[])["libcoreclr", "libhostfxr", "libclrjit", "onnxruntime", "torch"])
+            Assert.DoesNotContain(library, loads, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void Info_PrintsTheManagedVerbsReport()
     {
         string[] args = ["info", "--json", "--stats", Fixtures.RealNifti("example4d.nii.gz")];
@@ -187,11 +204,12 @@ public sealed partial class NativeLauncherTests(NativeLauncherTests.Published la
     /// <summary>This test build's managed ctscan (its apphost), as a process.</summary>
     private static ProcessOutcome Managed(string[] args) => Run(Path.Combine(AppContext.BaseDirectory, "ctscan"), args, TimeSpan.FromMinutes(2));
 
-    private static ProcessOutcome Run(string fileName, IEnumerable<string> args, TimeSpan timeout)
+    private static ProcessOutcome Run(string fileName, IEnumerable<string> args, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
