@@ -89,7 +89,7 @@ public sealed partial class NativeLauncherTests(NativeLauncherTests.Published la
 
         // glibc's loader lists every shared object it maps.
         var native = Run(Path.Combine(launcher.Folder, "ctscan"), ["preprocess", Fixtures.Golden("p08_abnormal_256x203x45_int16.nii.gz"), temp.Path("t.npy")],
-            TimeSpan.FromMinutes(1), new Dictionary<string, string> { ["LD_DEBUG"] = "files" });
+            TimeSpan.FromMinutes(1), new Dictionary<string, string?> { ["LD_DEBUG"] = "files" });
 
         Assert.True(native.ExitCode == 0, native.Errors);
         string loads = string.Join('\n', native.Errors.Split('\n').Where(line => line.Contains("file=", StringComparison.Ordinal)));
@@ -160,6 +160,24 @@ public sealed partial class NativeLauncherTests(NativeLauncherTests.Published la
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")] // the launcher is linux-x64
+    public void OtherVerbs_ExecTheDotnetHostInDotnetRoot_WithExecTheAssemblyAndTheArguments()
+    {
+        Assert.True(launcher.Failure is null, launcher.Failure);
+        using var temp = new TempFolder();
+        // A stand-in host that shows the argv it was given and exits with its own code: the launcher's process becomes it.
+        string host = temp.Path("dotnet");
+        File.WriteAllText(host, "#!/bin/sh\necho \"host: $*\"\nexit 42\n");
+        File.SetUnixFileMode(host, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+
+        var native = Run(Path.Combine(launcher.Folder, "ctscan"), ["results", "--top", "a b"], TimeSpan.FromMinutes(1),
+            new Dictionary<string, string?> { ["DOTNET_ROOT"] = temp.Directory.FullName, ["DOTNET_ROOT_X64"] = null }); // dotnet test sets the latter
+
+        Assert.Equal(42, native.ExitCode);
+        Assert.Equal($"host: exec {Path.Combine(launcher.Folder, "ctscan.dll")} results --top a b\n", native.Output);
+    }
+
+    [Fact]
     public void WithoutTheManagedCli_OtherVerbsExit5NamingTheMissingAssembly()
     {
         Assert.True(launcher.Failure is null, launcher.Failure);
@@ -204,12 +222,16 @@ public sealed partial class NativeLauncherTests(NativeLauncherTests.Published la
     /// <summary>This test build's managed ctscan (its apphost), as a process.</summary>
     private static ProcessOutcome Managed(string[] args) => Run(Path.Combine(AppContext.BaseDirectory, "ctscan"), args, TimeSpan.FromMinutes(2));
 
-    private static ProcessOutcome Run(string fileName, IEnumerable<string> args, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
+    private static ProcessOutcome Run(string fileName, IEnumerable<string> args, TimeSpan timeout, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
+        }
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
