@@ -42,6 +42,29 @@ internal static class ChildProcess
         return File.Exists(apphost) ? (apphost, []) : ("dotnet", [dll]);
     }
 
+    /// <summary>
+    /// This ctscan's managed CLI as a command, never the native launcher (src/CtScan.Cli.Native) that may be published
+    /// over its apphost: the apphost when it is .NET's, else <c>dotnet exec ctscan.dll</c>, which is what the launcher
+    /// itself hands other verbs to.
+    /// </summary>
+    public static (string FileName, string[] Prefix) ManagedCtscan()
+    {
+        var (fileName, prefix) = Ctscan();
+        if (prefix.Length > 0 || IsDotnetAppHost(fileName)) return (fileName, prefix);
+        string dotnet = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
+        return (dotnet, ["exec", typeof(ChildProcess).Assembly.Location]);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is .NET's apphost: it carries the host's message for an unbound placeholder,
+    /// which a Native AOT executable does not.
+    /// </summary>
+    internal static bool IsDotnetAppHost(string path)
+    {
+        ReadOnlySpan<byte> marker = "This executable is not bound to a managed DLL to execute."u8;
+        return File.ReadAllBytes(path).AsSpan().IndexOf(marker) >= 0;
+    }
+
     /// <summary>Runs this ctscan with <paramref name="arguments"/> (see <see cref="Ctscan"/>).</summary>
     public static Task<ChildProcessOutcome> RunCtscanAsync(IEnumerable<string> arguments, CancellationToken cancellationToken)
     {

@@ -36,6 +36,26 @@ public static class CliErrors
     /// <summary>Ctrl+C or SIGTERM.</summary>
     public const int Cancelled = 130;
 
+    /// <summary>
+    /// Runs a parsed command line under this policy: a command line that does not parse exits 2 (bad input) after
+    /// System.CommandLine's own message, and an exception that escapes a verb (there should be none:
+    /// <see cref="RunAsync"/> catches them) still ends as one line, never a trace.
+    /// </summary>
+    public static async Task<int> InvokeAsync(ParseResult parse, IReadOnlyList<string> args, InvocationConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        configuration.EnableDefaultExceptionHandler = false;
+        try
+        {
+            int exitCode = await parse.InvokeAsync(configuration);
+            return parse.Errors.Count > 0 ? BadInput : exitCode;
+        }
+        catch (Exception failure)
+        {
+            return Report(failure, configuration.Error, args);
+        }
+    }
+
     /// <summary>Runs a verb's action with the invocation's output writer; turns every exception into a line and an exit code.</summary>
     public static async Task<int> RunAsync(ParseResult parse, Func<TextWriter, CancellationToken, Task> action, CancellationToken cancellationToken)
     {

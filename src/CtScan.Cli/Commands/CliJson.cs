@@ -21,7 +21,7 @@ internal static class CliJson
     {
         var rows = new JsonArray();
         for (int r = 0; r < m.GetLength(0); r++)
-            rows.Add(Array(Enumerable.Range(0, m.GetLength(1)).Select(c => m[r, c])));
+            rows.Add((JsonNode)Array(Enumerable.Range(0, m.GetLength(1)).Select(c => m[r, c]))); // the JsonNode overload: Add<T> is not trim-safe
         return rows;
     }
 

@@ -9,7 +9,8 @@ namespace CtScan.Cli.Commands;
 /// <summary><c>ctscan preprocess IN OUT.npy</c>: the seed's process_scan, written as the .npy tensor cache format.</summary>
 internal static class PreprocessCommand
 {
-    public static Command Create()
+    /// <param name="read">How to read the scan (the native launcher inflates ahead on a second thread); default <see cref="NiftiReadOptions.Default"/>.</param>
+    public static Command Create(NiftiReadOptions? read = null)
     {
         var input = new Argument<FileInfo>("in") { Description = "A NIfTI scan: .nii, .nii.gz, .hdr/.img" };
         var output = new Argument<FileInfo>("out") { Description = "Where to write the float32 tensor (.npy)" };
@@ -19,7 +20,7 @@ internal static class PreprocessCommand
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async (stdout, ct) =>
         {
             var clock = Stopwatch.StartNew();
-            var scan = options.Preprocess(parse, parse.GetRequiredValue(input).FullName, ct);
+            var scan = options.Preprocess(parse, parse.GetRequiredValue(input).FullName, ct, read);
             var elapsed = clock.Elapsed;
             var path = parse.GetRequiredValue(output).FullName;
             await using (var file = File.Create(path))
@@ -75,10 +76,10 @@ internal sealed class ScanOptions
         }.Validated();
     }
 
-    public PreprocessedScan Preprocess(ParseResult parse, string path, CancellationToken cancellationToken)
+    public PreprocessedScan Preprocess(ParseResult parse, string path, CancellationToken cancellationToken, NiftiReadOptions? read = null)
     {
         var preprocessor = new ScanPreprocessor(Options(parse));
-        using var image = NiftiImage.Open(path);
+        using var image = NiftiImage.Open(path, read);
         return preprocessor.Process(image.OpenVolume(parse.GetValue(_volume)), cancellationToken);
     }
 }
