@@ -6,14 +6,14 @@ namespace CtScan.Cli.Tests;
 public class ExplainCommandTests
 {
     [Fact]
-    public async Task Explain_AbnormalPhantom_WritesMapOnTheScansGridAndMontage()
+    public async Task Explain_OcclusionOnAnAbnormalPhantom_WritesMapOnTheScansGridAndMontage()
     {
         using var temp = new TempFolder();
         await CliRunner.RunAsync("phantoms", "--out", temp.Directory.FullName, "--count", "2", "--seed", "20", "--shape", "96", "80", "48", "--masks");
         string scan = temp.Path("CT-23/phantom-00021.nii.gz");
         Assert.True(File.Exists(temp.Path("CT-23/phantom-00021.mask.nii.gz")), "phantoms --masks wrote no mask");
 
-        var (exit, stdout, error) = await CliRunner.RunAsync("explain", scan, "--out", temp.Path("out"));
+        var (exit, stdout, error) = await CliRunner.RunAsync("explain", scan, "--out", temp.Path("out"), "--method", "occlusion");
 
         Assert.True(exit == 0, error);
         var json = JsonNode.Parse(stdout)!;
@@ -60,12 +60,12 @@ public class ExplainCommandTests
     }
 
     [Fact]
-    public async Task Explain_GuidedGradCamOnTheDemoModel_WritesAVoxelResolutionMapNamedSo()
+    public async Task Explain_Default_GuidedGradCamOnTheDemoModel_WritesAVoxelResolutionMapNamedSo()
     {
         using var temp = new TempFolder();
         await CliRunner.RunAsync("phantoms", "--out", temp.Directory.FullName, "--count", "2", "--seed", "22", "--shape", "64", "64", "46");
 
-        var (exit, stdout, error) = await CliRunner.RunAsync("explain", temp.Path("CT-23/phantom-00023.nii.gz"), "--out", temp.Path("out"), "--method", "guided-gradcam");
+        var (exit, stdout, error) = await CliRunner.RunAsync("explain", temp.Path("CT-23/phantom-00023.nii.gz"), "--out", temp.Path("out"));
 
         Assert.True(exit == 0, error);
         Assert.Equal("guided-gradcam", (string?)JsonNode.Parse(stdout)!["method"]);

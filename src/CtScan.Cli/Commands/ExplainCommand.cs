@@ -27,8 +27,8 @@ internal static class ExplainCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for <scan>.saliency.nii.gz and <scan>.saliency.png", Required = true };
         var method = new Option<string>("--method")
         {
-            Description = "occlusion (any ONNX model), gradcam or guided-gradcam (voxel-resolution Grad-CAM; both for models trained here, with TorchSharp weights; else occlusion)",
-            DefaultValueFactory = _ => ExplanationMethods.Occlusion,
+            Description = "guided-gradcam (default: voxel-resolution Grad-CAM, the map that finds the opacities) or gradcam, both for models trained here, with TorchSharp weights (else occlusion, with a note); or occlusion (any ONNX model)",
+            DefaultValueFactory = _ => ExplanationMethods.GuidedGradCam,
         };
         method.AcceptOnlyFromAmong(ExplanationMethods.Occlusion, ExplanationMethods.GradCam, ExplanationMethods.GuidedGradCam);
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core)", DefaultValueFactory = _ => 0 };
