@@ -137,16 +137,43 @@ public sealed class WorkBudgetTests : IDisposable
     }
 
     [Fact]
-    public void Process_ZeroVolumeOverATimeBudgetOf1Ms_StoppedAndRejectedTooLarge()
+    public void Process_TimeBudgetOf1MsRunsOutWhileReading_StoppedAndRejectedTooLarge()
     {
         string path = PathOf("slow.nii.gz");
         BudgetConstructions.WriteZeroVolume(path, new VolumeShape(256, 256, 512), NiftiDataType.Int16);
         using var image = NiftiImage.Open(path);
+        // The budget's timer fires as the work starts: with the system clock a 1 ms timer on a loaded machine fired
+        // only after the whole volume was read (a CI run got the data check's not-a-ct-volume instead).
+        var clock = new TimersDueAtNextReading();
 
-        var result = new ScanIntake(Lps, budget: new ScanWorkBudget { MaxDuration = TimeSpan.FromMilliseconds(1) }).Process(image);
+        var result = new ScanIntake(Lps, budget: new ScanWorkBudget { MaxDuration = TimeSpan.FromMilliseconds(1) }, time: clock).Process(image);
 
+        Assert.Equal(1, clock.Fired);
         Assert.Equal(ScanErrorCodes.TooLarge, result.Rejection?.Code);
-        Assert.Contains("over the time budget of 0.001 s", result.Rejection!.Message);
+        Assert.Contains("was stopped after", result.Rejection!.Message);
+        Assert.Contains("over the time budget of 0.001 s", result.Rejection.Message);
+    }
+
+    /// <summary>The system clock, except that a timer fires at the next reading of the clock, whatever its due time.</summary>
+    private sealed class TimersDueAtNextReading : TimeProvider
+    {
+        private readonly List<(TimerCallback Callback, object? State)> _pending = [];
+
+        public int Fired { get; private set; }
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            _pending.Add((callback, state));
+            return System.CreateTimer(static _ => { }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
+        public override long GetTimestamp()
+        {
+            foreach (var (callback, state) in _pending) callback(state);
+            Fired += _pending.Count;
+            _pending.Clear();
+            return base.GetTimestamp();
+        }
     }
 
     [Fact]
