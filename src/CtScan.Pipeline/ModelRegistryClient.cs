@@ -235,7 +235,7 @@ public class ModelRegistryClient
     public virtual async Task<ModelManifest> DownloadAsync(string version, string directory, CancellationToken cancellationToken = default)
     {
         var manifest = await GetManifestAsync(version, cancellationToken).ConfigureAwait(false);
-        string staging = directory.TrimEnd(Path.DirectorySeparatorChar) + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+        string staging = StagingFolderFor(directory);
         Directory.CreateDirectory(staging);
         try
         {
@@ -245,14 +245,7 @@ public class ModelRegistryClient
             if (actual != manifest.Sha256)
                 throw new ModelLoadException($"{_container.Name}/{version}/{manifest.ModelFile} has SHA-256 {actual}; its manifest says {manifest.Sha256}. Refusing to serve it.");
             await File.WriteAllTextAsync(Path.Combine(staging, ModelFolder.ManifestFileName), ContractsJson.Serialize(manifest), cancellationToken).ConfigureAwait(false);
-            try
-            {
-                Directory.Move(staging, directory);
-            }
-            catch (IOException) when (Directory.Exists(Path.Combine(directory, ModelFolder.ManifestFileName)) || File.Exists(Path.Combine(directory, ModelFolder.ManifestFileName)))
-            {
-                // Another process finished the same download first; its folder is as good as ours.
-            }
+            MoveIntoPlace(staging, directory, () => File.Exists(Path.Combine(directory, ModelFolder.ManifestFileName)));
             return manifest;
         }
         finally
@@ -272,7 +265,7 @@ public class ModelRegistryClient
     {
         if (ModelFolder.FindCheckpoint(directory) is not null) return true;
         string target = Path.Combine(directory, ModelFolder.CheckpointFolderName);
-        string staging = target + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+        string staging = StagingFolderFor(target);
         Directory.CreateDirectory(staging);
         try
         {
@@ -297,19 +290,28 @@ public class ModelRegistryClient
                 if (actual != expected)
                     throw new ModelLoadException($"{_container.Name}/{blobName} has SHA-256 {actual}; it was published with {expected ?? "none"}. Refusing to use it.");
             }
-            try
-            {
-                Directory.Move(staging, target);
-            }
-            catch (IOException) when (ModelFolder.FindCheckpoint(directory) is not null)
-            {
-                // Another explain step finished the same download first.
-            }
+            MoveIntoPlace(staging, target, () => ModelFolder.FindCheckpoint(directory) is not null);
             return true;
         }
         finally
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>A unique sibling of <paramref name="folder"/> to download into, so that the folder itself is complete or absent.</summary>
+    private static string StagingFolderFor(string folder) =>
+        folder.TrimEnd(Path.DirectorySeparatorChar) + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>Moves a finished download into place; when another process finished the same download first (<paramref name="completedByAnother"/>), its folder is as good as ours.</summary>
+    private static void MoveIntoPlace(string staging, string target, Func<bool> completedByAnother)
+    {
+        try
+        {
+            Directory.Move(staging, target);
+        }
+        catch (IOException) when (completedByAnother())
+        {
         }
     }
 
