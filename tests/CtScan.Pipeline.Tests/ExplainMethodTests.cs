@@ -45,14 +45,8 @@ public sealed class ExplainMethodTests(AzuriteFixture azurite)
         await using var t = await PipelineTestContext.CreateAsync(azurite, o => o with { Explain = true, ExplainRequestsQueue = $"{o.ScoreRequestsQueue}-explain" });
         try
         {
-            string folder = t.TempPath("small-with-checkpoint");
-            Directory.CreateDirectory(folder);
-            foreach (var file in Directory.GetFiles(PipelineTestContext.ModelDirectory(PipelineTestContext.ModelSmall)))
-                File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
-            Directory.CreateDirectory(Path.Combine(folder, ModelFolder.CheckpointFolderName));
             byte[] weights = [1, 2, 3, 4, 5];
-            File.WriteAllBytes(Path.Combine(folder, ModelFolder.CheckpointFolderName, ModelFolder.CheckpointWeightsFileName), weights);
-            File.WriteAllText(Path.Combine(folder, ModelFolder.CheckpointFolderName, ModelFolder.CheckpointOptionsFileName), "{}");
+            string folder = t.ModelWithCheckpoint(PipelineTestContext.ModelSmall, weights, "{}"u8.ToArray());
 
             var (outcome, opened) = await ExplainAsync(t, folder);
 

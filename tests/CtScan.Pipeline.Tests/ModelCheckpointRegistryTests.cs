@@ -15,18 +15,10 @@ public sealed class ModelCheckpointRegistryTests(AzuriteFixture azurite)
     /// <summary>A copy of the <paramref name="model"/> fixture with a checkpoint/ of known bytes.</summary>
     private static (string Folder, byte[] Weights, byte[] Options) WithCheckpoint(PipelineTestContext t, string model)
     {
-        string folder = t.TempPath($"{model}-with-checkpoint");
-        Directory.CreateDirectory(folder);
-        foreach (var file in Directory.GetFiles(PipelineTestContext.ModelDirectory(model)))
-            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
-        string checkpoint = Path.Combine(folder, ModelFolder.CheckpointFolderName);
-        Directory.CreateDirectory(checkpoint);
         var weights = new byte[70_000];
         new Random(7).NextBytes(weights);
         var options = "{\"width\":46}"u8.ToArray();
-        File.WriteAllBytes(Path.Combine(checkpoint, ModelFolder.CheckpointWeightsFileName), weights);
-        File.WriteAllBytes(Path.Combine(checkpoint, ModelFolder.CheckpointOptionsFileName), options);
-        return (folder, weights, options);
+        return (t.ModelWithCheckpoint(model, weights, options), weights, options);
     }
 
     [Fact]

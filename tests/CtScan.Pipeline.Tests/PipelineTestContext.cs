@@ -77,6 +77,19 @@ internal sealed class PipelineTestContext : IAsyncDisposable
         ConfigurePipeline = o => o with { ModelCacheDirectory = Path.Combine(folder, "models"), SpoolDirectory = folder },
     };
 
+    /// <summary>A copy of the <paramref name="model"/> fixture folder with a checkpoint/ holding these bytes (what Grad-CAM would load).</summary>
+    public string ModelWithCheckpoint(string model, byte[] weights, byte[] options)
+    {
+        string folder = TempPath($"{model}-with-checkpoint-{Guid.NewGuid():N}");
+        string checkpoint = Path.Combine(folder, Scoring.ModelFolder.CheckpointFolderName);
+        Directory.CreateDirectory(checkpoint);
+        foreach (var file in Directory.GetFiles(ModelDirectory(model)))
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        File.WriteAllBytes(Path.Combine(checkpoint, Scoring.ModelFolder.CheckpointWeightsFileName), weights);
+        File.WriteAllBytes(Path.Combine(checkpoint, Scoring.ModelFolder.CheckpointOptionsFileName), options);
+        return folder;
+    }
+
     public static ModelManifest Manifest(string name) => Scoring.ModelFolder.ReadManifest(ModelDirectory(name));
 
     public Task<PublishResult> PublishAsync(string name, bool promote = true, bool force = false) =>
